@@ -1,0 +1,20 @@
+/* scheduler.c: options of [scheduler] and [filter_scheduler] (Nova's names). */
+#include "common/config_opts.h"
+
+const TernOpt tern_opts_scheduler[] = {
+    { "scheduler", "max_attempts", TERN_OPT_INT, "3",
+      "Hosts to try for one instance: the chosen host plus alternates.", .min = 1, .max = 100 },
+    { "filter_scheduler", "enabled_filters", TERN_OPT_LIST,
+      "ComputeFilter,AvailabilityZoneFilter,ImagePropertiesFilter,RamFilter,CoreFilter,"
+      "DiskFilter,CpuModelFilter",
+      "Filters a host must pass, in order." },
+    { "filter_scheduler", "ram_weight_multiplier", TERN_OPT_FLOAT, "1.0",
+      "Weight of free RAM; negative stacks instead of spreading.", .fmin = -1e6, .fmax = 1e6 },
+    { "filter_scheduler", "cpu_weight_multiplier", TERN_OPT_FLOAT, "1.0",
+      "Weight of free vCPUs; negative stacks instead of spreading.", .fmin = -1e6, .fmax = 1e6 },
+    { "filter_scheduler", "disk_weight_multiplier", TERN_OPT_FLOAT, "1.0",
+      "Weight of free disk; negative stacks instead of spreading.", .fmin = -1e6, .fmax = 1e6 },
+    { "filter_scheduler", "host_subset_size", TERN_OPT_INT, "1",
+      "Choose at random among this many best hosts.", .min = 1, .max = 1000 },
+    { NULL }
+};

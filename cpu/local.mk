@@ -1,0 +1,1 @@
+# cpu/: see the README in the top folder for what lives here.

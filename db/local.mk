@@ -1,0 +1,1 @@
+# db/: see the README in the top folder for what lives here.

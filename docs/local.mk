@@ -1,0 +1,2 @@
+# docs/: the project's own references.
+EXTRA_DIST += $(wildcard $(srcdir)/docs/*.md)
