@@ -27,3 +27,12 @@ db/migrations_resource.c: $(srcdir)/db/migrations/migrations.gresource.xml $(add
 	$$($(PKG_CONFIG) --variable=glib_compile_resources gio-2.0) \
 		--sourcedir=$(srcdir)/db/migrations --generate-source \
 		--c-name tern_db_migrations --target=$@ $(srcdir)/db/migrations/migrations.gresource.xml
+
+# Tests against the real PostgreSQL of scripts/services (skipped without
+# TERN_TEST_DB_URL). Each program works in its own database.
+DB_TEST_COMMON = tests/integration/db_fixture.c tests/integration/db_fixture.h
+check_PROGRAMS += tests/integration/test-db-schema
+TESTS += tests/integration/test-db-schema
+tests_integration_test_db_schema_SOURCES = tests/integration/test-db-schema.c $(DB_TEST_COMMON)
+tests_integration_test_db_schema_LDADD = $(TERN_LIBS)
+tests_integration_test_db_schema_DEPENDENCIES = $(TERN_LAYER_LIBS)
