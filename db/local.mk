@@ -56,3 +56,9 @@ TESTS += tests/integration/test-db-restart
 tests_integration_test_db_restart_SOURCES = tests/integration/test-db-restart.c
 tests_integration_test_db_restart_LDADD = $(TERN_LIBS)
 tests_integration_test_db_restart_DEPENDENCIES = $(TERN_LAYER_LIBS)
+
+# bench/db: claims/s with 1 and 8 clients next to pgbench's bare UPDATE.
+noinst_PROGRAMS += bench/db
+bench_db_SOURCES = bench/db.c tests/integration/db_fixture.c tests/integration/db_fixture.h
+bench_db_LDADD = $(TERN_LIBS)
+bench_db_DEPENDENCIES = $(TERN_LAYER_LIBS)
