@@ -155,6 +155,30 @@ test_bad_password(void)
     g_assert_nonnull(strstr(error->message, "password authentication failed"));
 }
 
+/* URL options reach libpq as they are: sslmode=require against this
+ * server (no TLS) is refused by libpq, sslmode=disable connects. */
+static void
+test_url_options(void)
+{
+    if (tern_test_db_skip())
+        return;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *require = g_strdup_printf("%s?sslmode=require", base_url);
+    TernDb *db = tern_db_open(require, 0, 0, &error);
+    g_assert_null(db);
+    g_assert_error(error, TERN_DB_ERROR, TERN_DB_ERROR_CONNECT);
+    g_assert_nonnull(strstr(error->message, "SSL"));
+    g_assert_nonnull(strstr(error->message, ":****@"));
+    g_clear_error(&error);
+    g_autofree char *disable = g_strdup_printf("%s?sslmode=disable&application_name=tern-test",
+                                               base_url);
+    g_autoptr(TernDb) ok = tern_db_open(disable, 0, 0, &error);
+    g_assert_no_error(error);
+    g_autoptr(PGresult) r = tern_db_exec(ok, "SELECT current_setting('application_name')", 0,
+                                         NULL, 0, &error);
+    g_assert_cmpstr(PQgetvalue(r, 0, 0), ==, "tern-test");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -163,5 +187,6 @@ main(int argc, char **argv)
     g_test_add_func("/db/schema/sync-from-empty", test_sync_from_empty);
     g_test_add_func("/db/schema/concurrent-sync", test_concurrent_sync);
     g_test_add_func("/db/schema/bad-password", test_bad_password);
+    g_test_add_func("/db/schema/url-options", test_url_options);
     return g_test_run();
 }
