@@ -67,6 +67,7 @@ service_list(TernConfig *conf, int argc, char **argv)
         return 1;
     }
     gint64 now = g_get_real_time();
+    int down_time = (int) tern_config_get_int(conf, "DEFAULT", "service_down_time");
     printf("%-16s %-24s %-10s %-8s %-5s %s\n", "Binary", "Host", "Topic", "Status", "State",
            "Updated");
     for (guint k = 0; k < list->len; k++) {
@@ -75,7 +76,7 @@ service_list(TernConfig *conf, int argc, char **argv)
         g_autofree char *when = s->last_seen_up && t ? g_date_time_format_iso8601(t) : g_strdup("-");
         printf("%-16s %-24s %-10s %-8s %-5s %s%s%s\n", s->binary, s->host,
                s->topic ? s->topic : "-", s->disabled ? "disabled" : "enabled",
-               tern_db_service_is_up(s, now, 60) ? "up" : "down", when,
+               tern_db_service_is_up(s, now, down_time) ? "up" : "down", when,
                s->disabled_reason ? "  " : "", s->disabled_reason ? s->disabled_reason : "");
     }
     return 0;

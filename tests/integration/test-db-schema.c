@@ -129,6 +129,18 @@ test_concurrent_sync(void)
     g_autofree char *want = g_strdup_printf("%d\n", tern_db_schema_latest());
     g_assert_cmpstr(out, ==, want);
 
+    /* `service list` shows a service that just reported, as up. */
+    g_assert_cmpint(tern_db_service_heartbeat(db, "tern-compute", "cmp-7", "compute", 1, NULL,
+                                              &error), ==, 0);
+    g_assert_cmpint(tern_db_service_set_disabled(db, "tern-compute", "cmp-7", TRUE, "rack 4",
+                                                 &error), ==, 0);
+    g_autofree char *list = NULL;
+    g_autoptr(GSubprocess) lp = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, manage,
+                                                 "--config-file", conf, "service", "list", NULL);
+    g_assert_true(g_subprocess_communicate_utf8(lp, NULL, NULL, &list, NULL, &error));
+    g_assert_true(g_regex_match_simple("^tern-compute +cmp-7 +compute +disabled +up .*rack 4$",
+                                       list, G_REGEX_MULTILINE, 0));
+
     g_clear_pointer(&db, tern_db_close);
     g_unlink(conf);
     g_rmdir(dir);
