@@ -62,3 +62,10 @@ noinst_PROGRAMS += bench/db
 bench_db_SOURCES = bench/db.c tests/integration/db_fixture.c tests/integration/db_fixture.h
 bench_db_LDADD = $(TERN_LIBS)
 bench_db_DEPENDENCIES = $(TERN_LAYER_LIBS)
+
+# Unit tests of db/ (no server).
+check_PROGRAMS += tests/unit/test-db-util
+TESTS += tests/unit/test-db-util
+tests_unit_test_db_util_SOURCES = tests/unit/test-db-util.c
+tests_unit_test_db_util_LDADD = $(TERN_LIBS)
+tests_unit_test_db_util_DEPENDENCIES = $(TERN_LAYER_LIBS)
