@@ -200,6 +200,17 @@ test_compute_nodes(void)
     g_assert_error(error, TERN_DB_ERROR, TERN_DB_ERROR_NOT_FOUND);
     g_clear_error(&error);
 
+    /* Host names are bounded (255, as in Nova). */
+    g_autofree char *long_name = g_strnfill(300, 'h');
+    g_autoptr(TernDbComputeNode) huge = make_node(long_name);
+    g_assert_cmpint(tern_db_compute_node_update(db, huge, &error), ==, -1);
+    g_assert_error(error, TERN_DB_ERROR, TERN_DB_ERROR_INVALID);
+    g_clear_error(&error);
+    g_assert_cmpint(tern_db_service_heartbeat(db, "tern-compute", long_name, "compute", 1, NULL,
+                                              &error), ==, -1);
+    g_assert_error(error, TERN_DB_ERROR, TERN_DB_ERROR_INVALID);
+    g_clear_error(&error);
+
     /* The table survived the hostile host name. */
     g_autoptr(PGresult) r = tern_db_exec(db, "SELECT count(*) FROM compute_nodes", 0, NULL, 0,
                                          &error);
