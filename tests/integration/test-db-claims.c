@@ -183,6 +183,56 @@ test_move_claims(void)
     g_assert_cmpint(tern_db_release(db, inst, NULL, NULL, &error), ==, 0);
 }
 
+typedef struct {
+    GMainLoop *loop;
+    gboolean seen;
+} WatchState;
+
+static gboolean
+on_changes(TernDbListener *l, GPtrArray *changes, const GError *error, gpointer data)
+{
+    WatchState *w = data;
+    g_assert_no_error(error);
+    for (guint k = 0; k < changes->len; k++) {
+        TernDbChange *c = changes->pdata[k];
+        if (strcmp(c->table, "compute_nodes") == 0 && strcmp(c->key, "feed2") == 0)
+            w->seen = TRUE;
+    }
+    if (w->seen)
+        g_main_loop_quit(w->loop);
+    return TRUE;
+}
+
+static gboolean
+on_timeout(gpointer data)
+{
+    g_main_loop_quit(data);
+    return G_SOURCE_REMOVE;
+}
+
+/* A daemon's main loop: the watch calls back with a claim's change. */
+static void
+test_change_watch(void)
+{
+    if (tern_test_db_skip())
+        return;
+    g_autoptr(GError) error = NULL;
+    add_host("feed2", 4, 4096, 40, 1.0);
+    g_autoptr(TernDbListener) l = tern_db_listener_open(url, 0, 0, -1, &error);
+    g_assert_no_error(error);
+    WatchState w = { g_main_loop_new(NULL, FALSE), FALSE };
+    guint id = tern_db_listener_add_watch(l, NULL, on_changes, &w, NULL);
+    guint timer = g_timeout_add(1000, on_timeout, w.loop);
+    TernDbResources req = { 1, 512, 1 };
+    g_assert_cmpint(tern_db_claim(db, "88888888-8888-4888-8888-888888888888", "feed2", &req, NULL,
+                                  &error), ==, 0);
+    g_main_loop_run(w.loop);
+    g_assert_true(w.seen);
+    g_source_remove(timer);
+    g_source_remove(id);
+    g_main_loop_unref(w.loop);
+}
+
 /* The change feed: a claim on a host reaches a listener within a second. */
 static void
 test_change_feed(void)
@@ -273,6 +323,7 @@ main(int argc, char **argv)
     g_test_add_func("/db/claims/claim-release", test_claim_release);
     g_test_add_func("/db/claims/move", test_move_claims);
     g_test_add_func("/db/changes/feed", test_change_feed);
+    g_test_add_func("/db/changes/watch", test_change_watch);
     int rc = g_test_run();
     if (db) {
         tern_db_close(db);
