@@ -141,6 +141,26 @@ test_concurrent_sync(void)
     g_assert_true(g_regex_match_simple("^tern-compute +cmp-7 +compute +disabled +up .*rack 4$",
                                        list, G_REGEX_MULTILINE, 0));
 
+    /* `db prune-changes 0` empties the change feed; a bad argument is refused. */
+    gint64 latest = 0;
+    g_assert_cmpint(tern_db_changes_latest(db, &latest, &error), ==, 0);
+    g_assert_cmpint(latest, >, 0);
+    g_autofree char *pruned = NULL;
+    g_autoptr(GSubprocess) pp = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, manage,
+                                                 "--config-file", conf, "db", "prune-changes", "0",
+                                                 NULL);
+    g_assert_true(g_subprocess_communicate_utf8(pp, NULL, NULL, &pruned, NULL, &error));
+    g_assert_cmpint(g_subprocess_get_exit_status(pp), ==, 0);
+    g_assert_nonnull(strstr(pruned, "Deleted 2 change records"));
+    g_autoptr(GPtrArray) left = NULL;
+    g_assert_cmpint(tern_db_changes_since(db, 0, 0, &left, &error), ==, 0);
+    g_assert_cmpint(left->len, ==, 0);
+    g_autoptr(GSubprocess) bad = g_subprocess_new(G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error, manage,
+                                                  "--config-file", conf, "db", "prune-changes",
+                                                  "x; DROP", NULL);
+    g_assert_true(g_subprocess_wait(bad, NULL, &error));
+    g_assert_cmpint(g_subprocess_get_exit_status(bad), ==, 2);
+
     g_clear_pointer(&db, tern_db_close);
     g_unlink(conf);
     g_rmdir(dir);
