@@ -205,6 +205,29 @@ tern_cpu_compare(const TernCpuDb *db, const TernCpu *host, const TernCpu *guest,
     return r;
 }
 
+int
+tern_cpu_compare_hypervisor(const TernCpuDb *db, const TernCpuHost *host, const TernCpu *guest,
+                            TernCpuComparison *cmp, GError **error)
+{
+    const TernCpu *hv = tern_cpu_host_model_cpu(host);
+    const TernCpuArchDriver *drv = tern_cpu_driver_for_arch(hv->arch);
+    if (drv && drv->compare_usable && drv == tern_cpu_driver_for_arch(guest->arch) &&
+        guest->mode == TERN_CPU_MODE_CUSTOM && guest->model && host->have_domcaps &&
+        g_ptr_array_find_with_equal_func(host->usable_models, guest->model, g_str_equal, NULL)) {
+        TernCpuComparison local = { 0 };
+        TernCpuComparison *c = cmp ? cmp : &local;
+        memset(c, 0, sizeof(*c));
+        if (drv->compare_usable(&db->maps[drv->family], hv, guest, c)) {
+            int r = (int) c->result;
+            if (!cmp)
+                tern_cpu_comparison_clear(&local);
+            return r;
+        }
+        tern_cpu_comparison_clear(c);
+    }
+    return tern_cpu_compare(db, hv, guest, cmp, error);
+}
+
 TernCpu *
 tern_cpu_baseline(const TernCpuDb *db, const TernCpu *const *hosts, guint n, GError **error)
 {

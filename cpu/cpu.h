@@ -203,6 +203,14 @@ void tern_cpu_comparison_clear(TernCpuComparison *c);
 int tern_cpu_compare(const TernCpuDb *db, const TernCpu *host, const TernCpu *guest,
                      TernCpuComparison *cmp, GError **error);
 
+/* Can this host's hypervisor run `guest` (libvirt's
+ * virConnectCompareHypervisorCPU): against the host-model CPU of domain
+ * capabilities, taking into account the models QEMU reports usable, as
+ * libvirt 11 does (docs/cpu.md). Without domain capabilities this is
+ * tern_cpu_compare against the host CPU. */
+int tern_cpu_compare_hypervisor(const TernCpuDb *db, const TernCpuHost *host,
+                                const TernCpu *guest, TernCpuComparison *cmp, GError **error);
+
 /* The best common CPU of hosts (libvirt's virCPUBaseline): x86 a model +
  * required/disabled features; ppc64 the oldest generation's compat mode. */
 TernCpu *tern_cpu_baseline(const TernCpuDb *db, const TernCpu *const *hosts, guint n,

@@ -17,6 +17,7 @@ typedef struct {
     TernCpuFeatureSet features;  /* what libvirt counts as the model */
     TernCpuFeatureSet removed;   /* removed='yes': disabled explicitly in guests */
     gboolean decode_guest;       /* <decode guest='on'>: a baseline may pick it */
+    gboolean check_compat;       /* <check partial='compat'/> (not inherited) */
     guint generation;            /* ppc64: n of POWER<n>; 0 otherwise */
     GArray *pvrs;                /* ppc64: TernCpuPvr */
 } TernCpuModel;
@@ -60,6 +61,10 @@ struct _TernCpuArchDriver {
                       const TernCpuFeatureSet *req, const TernCpuFeatureSet *dis, GError **error);
     int (*compare)(const TernCpuMap *map, const TernCpu *host, const TernCpu *guest,
                    TernCpuComparison *cmp);
+    /* Hypervisor compare of a guest whose model QEMU reports usable
+     * (domain capabilities); TRUE if decided, FALSE for a full compare. */
+    gboolean (*compare_usable)(const TernCpuMap *map, const TernCpu *hv, const TernCpu *guest,
+                               TernCpuComparison *cmp);
     TernCpu *(*baseline)(const TernCpuMap *map, const TernCpu *const *hosts, guint n,
                          GError **error);
     /* The guest CPU for a mode; `host` may be NULL for custom and none. */

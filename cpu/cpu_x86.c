@@ -42,7 +42,9 @@ x86_parse_model(TernCpuMap *map, xmlNode *node, const char *file, GError **error
             continue;
         const char *tag = (const char *) c->name;
         g_autofree char *cname = tern_cpu_xml_prop(c, "name");
-        if (strcmp(tag, "decode") == 0) {
+        if (strcmp(tag, "check") == 0) {
+            m->check_compat = prop_is(c, "partial", "compat");
+        } else if (strcmp(tag, "decode") == 0) {
             m->decode_guest = !prop_is(c, "guest", "off");
         } else if (strcmp(tag, "model") == 0) {
             const TernCpuModel *anc = tern_cpu_map_model(map, cname);
@@ -153,6 +155,35 @@ x86_compare(const TernCpuMap *map, const TernCpu *host, const TernCpu *guest,
     tern_cpu_set_minus(&extra, &extra, &guest->disabled);
     cmp->result = tern_cpu_set_is_empty(&extra) ? TERN_CPU_IDENTICAL : TERN_CPU_SUPERSET;
     return 0;
+}
+
+/* libvirt 11's virConnectCompareHypervisorCPU, measured (docs/cpu.md):
+ * for a model QEMU reports usable, a versioned model (no <check
+ * partial='compat'/>) is only checked for its explicitly required
+ * features; a base model with none is accepted as it is; a base model
+ * with required features gets the full compare. */
+static gboolean
+x86_compare_usable(const TernCpuMap *map, const TernCpu *hv, const TernCpu *guest,
+                   TernCpuComparison *cmp)
+{
+    const TernCpuModel *m = tern_cpu_map_model(map, guest->model);
+    if (!m)
+        return FALSE;
+    if (m->check_compat) {
+        if (!tern_cpu_set_is_empty(&guest->required))
+            return FALSE;
+        cmp->result = TERN_CPU_SUPERSET;
+        return TRUE;
+    }
+    tern_cpu_set_minus(&cmp->missing, &guest->required, &hv->features);
+    if (tern_cpu_set_is_empty(&cmp->missing)) {
+        cmp->result = TERN_CPU_SUPERSET;
+    } else {
+        g_autofree char *names = x86_names(map, &cmp->missing);
+        cmp->result = TERN_CPU_INCOMPATIBLE;
+        cmp->reason = g_strdup_printf("Host CPU does not provide required features: %s", names);
+    }
+    return TRUE;
 }
 
 /* A decode candidate's weight, as libvirt's
@@ -394,6 +425,7 @@ const TernCpuArchDriver tern_cpu_driver_x86 = {
     .parse_model = x86_parse_model,
     .from_model = x86_from_model,
     .compare = x86_compare,
+    .compare_usable = x86_compare_usable,
     .baseline = x86_baseline,
     .guest = x86_guest,
     .format_guest = x86_format_guest,

@@ -9,3 +9,16 @@ libtern_cpu_a_SOURCES = \
 	cpu/cpu_x86.c cpu/cpu_ppc64.c \
 	cpu/cpu_host.c cpu/cpu_guest.c cpu/cpu_compare.c \
 	cpu/cpu_traits.c cpu/cpu_xml.c
+
+# Tests: table tests (unit), traits against python3-nova, and differential
+# tests against real libvirt (test:///default; a real libvirtd when
+# TERN_TEST_LIBVIRT_URI is set).
+check_PROGRAMS += tests/unit/test-cpu tests/integration/test-cpu-libvirt
+TESTS += tests/unit/test-cpu tests/unit/test-cpu-traits.py tests/integration/test-cpu-libvirt
+EXTRA_DIST += tests/unit/test-cpu-traits.py tests/data/cpu
+tests_unit_test_cpu_SOURCES = tests/unit/test-cpu.c
+tests_unit_test_cpu_LDADD = $(TERN_LIBS)
+tests_unit_test_cpu_DEPENDENCIES = $(TERN_LAYER_LIBS)
+tests_integration_test_cpu_libvirt_SOURCES = tests/integration/test-cpu-libvirt.c
+tests_integration_test_cpu_libvirt_LDADD = $(TERN_LIBS)
+tests_integration_test_cpu_libvirt_DEPENDENCIES = $(TERN_LAYER_LIBS)
