@@ -235,6 +235,13 @@ TernCpu *tern_cpu_from_xml(const TernCpuDb *db, const char *xml, TernCpuArch arc
  * cpu_features_to_traits: a dict of trait name -> whether set). Keys and
  * the table are static strings. */
 GHashTable *tern_cpu_traits(const TernCpuDb *db, const TernCpu *cpu);
+/* The CPU traits a compute reports to placement under its config, exactly
+ * as Nova's _get_cpu_feature_traits: host-model and host-passthrough
+ * report the host CPU's features, custom the union of every cpu_models
+ * entry's features, none QEMU's default model; the names of all
+ * cpu_model_extra_flags are added (Nova adds "-flag" names too). */
+GHashTable *tern_cpu_config_traits(const TernCpuDb *db, const TernCpuHost *host,
+                                   const TernCpuConfig *cfg, GError **error);
 /* Features named by CPU traits (HW_CPU_X86_AVX2 -> avx2); traits that are
  * not CPU-feature traits are ignored, as in Nova. */
 int tern_cpu_features_for_traits(const TernCpuDb *db, TernCpuArch arch,

@@ -57,18 +57,59 @@ const TernCpuTrait tern_cpu_traits_x86[] = {
     { NULL, NULL },
 };
 
-GHashTable *
-tern_cpu_traits(const TernCpuDb *db, const TernCpu *cpu)
+static GHashTable *
+traits_of(const TernCpuDb *db, TernCpuArch arch, const TernCpuFeatureSet *features)
 {
     GHashTable *traits = g_hash_table_new(g_str_hash, g_str_equal);
-    const TernCpuArchDriver *drv = tern_cpu_driver_for_arch(cpu->arch);
-    const TernCpuMap *map = tern_cpu_db_map(db, cpu->arch, NULL);
+    const TernCpuArchDriver *drv = tern_cpu_driver_for_arch(arch);
+    const TernCpuMap *map = tern_cpu_db_map(db, arch, NULL);
     for (const TernCpuTrait *t = drv && map ? drv->traits : NULL; t && t->feature; t++) {
         int bit = tern_cpu_map_feature(map, t->feature);
-        gboolean on = bit >= 0 && tern_cpu_set_has(&cpu->features, (guint) bit);
+        gboolean on = bit >= 0 && tern_cpu_set_has(features, (guint) bit);
         g_hash_table_insert(traits, (gpointer) t->trait, GINT_TO_POINTER(on));
     }
     return traits;
+}
+
+GHashTable *
+tern_cpu_traits(const TernCpuDb *db, const TernCpu *cpu)
+{
+    return traits_of(db, cpu->arch, &cpu->features);
+}
+
+GHashTable *
+tern_cpu_config_traits(const TernCpuDb *db, const TernCpuHost *host, const TernCpuConfig *cfg,
+                       GError **error)
+{
+    /* The guest CPU first: it applies Nova's option checks. */
+    g_autoptr(TernCpu) guest = tern_cpu_guest_from_config(db, host, cfg, NULL, error);
+    if (!guest)
+        return NULL;
+    TernCpuArch arch = host->cpu->arch;
+    const TernCpuMap *map = tern_cpu_db_map(db, arch, error);
+    TernCpuFeatureSet features = { { 0 } };
+    switch (guest->mode) {
+    case TERN_CPU_MODE_HOST_MODEL:
+    case TERN_CPU_MODE_HOST_PASSTHROUGH:
+        features = host->cpu->features;
+        break;
+    case TERN_CPU_MODE_CUSTOM:
+        for (int i = 0; cfg->cpu_models[i]; i++) {
+            const TernCpuModel *m = tern_cpu_map_model(map, cfg->cpu_models[i]);
+            if (m)
+                tern_cpu_set_union(&features, &features, &m->features);
+        }
+        break;
+    case TERN_CPU_MODE_NONE:
+    case TERN_CPU_MODE_HOST:
+        features = guest->features;
+        break;
+    }
+    if (guest->mode != TERN_CPU_MODE_NONE) {
+        tern_cpu_set_union(&features, &features, &guest->required);
+        tern_cpu_set_union(&features, &features, &guest->disabled);
+    }
+    return traits_of(db, arch, &features);
 }
 
 const char *
