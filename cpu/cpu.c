@@ -109,7 +109,8 @@ tern_cpu_parse_flags(const TernCpuMap *map, TernCpuArch arch, const char *const 
     memset(req, 0, sizeof(*req));
     memset(dis, 0, sizeof(*dis));
     for (int i = 0; flags && flags[i]; i++) {
-        g_autofree char *flag = g_ascii_strdown(g_strstrip(g_strdup(flags[i])), -1);
+        g_autofree char *flag = g_ascii_strdown(flags[i], -1);
+        g_strstrip(flag);
         const char *name = flag;
         gboolean off = FALSE;
         if (*name == '-') {

@@ -22,3 +22,9 @@ tests_unit_test_cpu_DEPENDENCIES = $(TERN_LAYER_LIBS)
 tests_integration_test_cpu_libvirt_SOURCES = tests/integration/test-cpu-libvirt.c
 tests_integration_test_cpu_libvirt_LDADD = $(TERN_LIBS)
 tests_integration_test_cpu_libvirt_DEPENDENCIES = $(TERN_LAYER_LIBS)
+
+# bench/cpu: one request against 10,000 hosts, memory per host.
+noinst_PROGRAMS += bench/cpu
+bench_cpu_SOURCES = bench/cpu.c
+bench_cpu_LDADD = $(TERN_LIBS)
+bench_cpu_DEPENDENCIES = $(TERN_LAYER_LIBS)
