@@ -121,6 +121,7 @@ typedef struct {
     TernCpuFeatureSet features;
     TernCpuFeatureSet required;
     TernCpuFeatureSet disabled;
+    TernCpuFeatureSet forbidden;  /* policy='forbid': the host must not have them */
 } TernCpu;
 
 TernCpu *tern_cpu_new(TernCpuArch arch, TernCpuMode mode);

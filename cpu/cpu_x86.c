@@ -143,6 +143,14 @@ x86_compare(const TernCpuMap *map, const TernCpu *host, const TernCpu *guest,
                                       host->vendor ? host->vendor : "(unknown)", guest->vendor);
         return 0;
     }
+    TernCpuFeatureSet bad;
+    tern_cpu_set_intersect(&bad, &guest->forbidden, &host->features);
+    if (!tern_cpu_set_is_empty(&bad)) {
+        g_autofree char *names = x86_names(map, &bad);
+        cmp->result = TERN_CPU_INCOMPATIBLE;
+        cmp->reason = g_strdup_printf("Host CPU provides forbidden features: %s", names);
+        return 0;
+    }
     tern_cpu_set_minus(&cmp->missing, &guest->features, &host->features);
     if (!tern_cpu_set_is_empty(&cmp->missing)) {
         g_autofree char *names = x86_names(map, &cmp->missing);
@@ -153,6 +161,7 @@ x86_compare(const TernCpuMap *map, const TernCpu *host, const TernCpu *guest,
     TernCpuFeatureSet extra;
     tern_cpu_set_minus(&extra, &host->features, &guest->features);
     tern_cpu_set_minus(&extra, &extra, &guest->disabled);
+    tern_cpu_set_minus(&extra, &extra, &guest->forbidden);
     cmp->result = tern_cpu_set_is_empty(&extra) ? TERN_CPU_IDENTICAL : TERN_CPU_SUPERSET;
     return 0;
 }
@@ -404,6 +413,7 @@ x86_format_guest(const TernCpuMap *map, const TernCpu *cpu, xmlNode *node)
     }
     tern_cpu_xml_add_features(map, node, "require", &cpu->required);
     tern_cpu_xml_add_features(map, node, "disable", &cpu->disabled);
+    tern_cpu_xml_add_features(map, node, "forbid", &cpu->forbidden);
 }
 
 static void

@@ -14,8 +14,9 @@ libtern_cpu_a_SOURCES = \
 # tests against real libvirt (test:///default; a real libvirtd when
 # TERN_TEST_LIBVIRT_URI is set).
 check_PROGRAMS += tests/unit/test-cpu tests/integration/test-cpu-libvirt
-TESTS += tests/unit/test-cpu tests/unit/test-cpu-traits.py tests/integration/test-cpu-libvirt
-EXTRA_DIST += tests/unit/test-cpu-traits.py tests/data/cpu
+TESTS += tests/unit/test-cpu tests/unit/test-cpu-traits.py tests/unit/test-manage-cpu.sh \
+	tests/integration/test-cpu-libvirt
+EXTRA_DIST += tests/unit/test-cpu-traits.py tests/unit/test-manage-cpu.sh tests/data/cpu
 tests_unit_test_cpu_SOURCES = tests/unit/test-cpu.c
 tests_unit_test_cpu_LDADD = $(TERN_LIBS)
 tests_unit_test_cpu_DEPENDENCIES = $(TERN_LAYER_LIBS)

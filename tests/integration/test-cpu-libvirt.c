@@ -6,7 +6,10 @@
  *  (c) every x86 model x each mitigation flag: tern's compare against this
  *      machine's hypervisor CPU (domain capabilities host-model, for kvm and
  *      for qemu/TCG) agrees with virConnectCompareHypervisorCPU on a real
- *      libvirtd (TERN_TEST_LIBVIRT_URI; skipped when unset).
+ *      libvirtd (TERN_TEST_LIBVIRT_URI; skipped when unset);
+ *  (d) every x86 model x feature policies (require, force, disable, forbid):
+ *      tern_cpu_compare against the host CPU of that libvirtd's capabilities
+ *      agrees with virConnectCompareCPU.
  * Every disagreement is printed with both answers and fails the test. */
 #include <string.h>
 #include <libvirt/libvirt.h>
@@ -244,6 +247,62 @@ test_compare_hypervisor(void)
     virConnectClose(conn);
 }
 
+static const char *const policies[][2] = {
+    { NULL, NULL }, { "require", "md-clear" }, { "force", "pcid" }, { "disable", "avx512f" },
+    { "forbid", "vme" }, { "require", "ssbd" }, { "disable", "pcid" },
+};
+
+static void
+test_compare_host_cpu(void)
+{
+    const char *uri = g_getenv("TERN_TEST_LIBVIRT_URI");
+    if (!uri || !*uri) {
+        g_test_skip("TERN_TEST_LIBVIRT_URI is not set (scripts/services start libvirt)");
+        return;
+    }
+    virConnectPtr conn = virConnectOpen(uri);
+    g_assert_nonnull(conn);
+    g_autofree char *caps = virConnectGetCapabilities(conn);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(TernCpuHost) host = tern_cpu_host_from_xml(db, caps, NULL, &err);
+    g_assert_no_error(err);
+    g_printerr("# host CPU: %s %s + %u features\n", host->cpu->vendor, host->cpu->model,
+               tern_cpu_set_count(&host->cpu->features));
+    const char *const *models = tern_cpu_db_models(db, TERN_CPU_ARCH_X86_64);
+    guint pairs = 0, bad = 0;
+    for (int i = 0; models[i]; i++) {
+        for (guint p = 0; p < G_N_ELEMENTS(policies); p++) {
+            g_autoptr(GString) xml = g_string_new(NULL);
+            g_string_append_printf(xml, "<cpu mode='custom' match='exact'><model>%s</model>",
+                                   models[i]);
+            if (policies[p][0])
+                g_string_append_printf(xml, "<feature policy='%s' name='%s'/>", policies[p][0],
+                                       policies[p][1]);
+            g_string_append(xml, "</cpu>");
+            g_autoptr(TernCpu) guest = tern_cpu_from_xml(db, xml->str, TERN_CPU_ARCH_X86_64, &err);
+            g_assert_no_error(err);
+            TernCpuComparison cmp;
+            tern_cpu_compare(db, host->cpu, guest, &cmp, NULL);
+            int lv = virConnectCompareCPU(conn, xml->str, 0);
+            int ours = cmp.result == TERN_CPU_INCOMPATIBLE ? VIR_CPU_COMPARE_INCOMPATIBLE
+                     : cmp.result == TERN_CPU_IDENTICAL ? VIR_CPU_COMPARE_IDENTICAL
+                     : VIR_CPU_COMPARE_SUPERSET;
+            pairs++;
+            if (lv != ours) {
+                g_printerr("# DISAGREE %s: libvirt %d (%s) tern %s (%s)\n", xml->str, lv,
+                           lv < 0 ? virGetLastErrorMessage() : "",
+                           tern_cpu_compare_result_name(cmp.result), cmp.reason ? cmp.reason : "");
+                bad++;
+            }
+            tern_cpu_comparison_clear(&cmp);
+        }
+    }
+    g_printerr("# %u model x policy pairs compared with virConnectCompareCPU, %u disagreements\n",
+               pairs, bad);
+    g_assert_cmpuint(bad, ==, 0);
+    virConnectClose(conn);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -255,5 +314,6 @@ main(int argc, char **argv)
     g_test_add_func("/cpu/libvirt/expand-every-model", test_expand_models);
     g_test_add_func("/cpu/libvirt/baseline-random-hosts", test_baseline_random);
     g_test_add_func("/cpu/libvirt/compare-hypervisor-cpu", test_compare_hypervisor);
+    g_test_add_func("/cpu/libvirt/compare-host-cpu", test_compare_host_cpu);
     return g_test_run();
 }
