@@ -80,6 +80,11 @@ tern_cpu_validate_config(const TernCpuDb *db, const TernCpuHost *host,
         return -1;
     if (mode == TERN_CPU_MODE_NONE)
         return 0;
+    if (!host) {
+        g_set_error(error, TERN_CPU_ERROR, TERN_CPU_ERROR_CONFIG,
+                    "validating the guest CPU needs the host's CPU (capabilities XML)");
+        return -1;
+    }
     /* What the guest CPU is checked against: the host-model CPU for named
      * models (what QEMU can give), the physical CPU for passthrough. */
     const TernCpu *against = mode == TERN_CPU_MODE_HOST_PASSTHROUGH
