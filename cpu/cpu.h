@@ -23,6 +23,7 @@
  *   cpu_compare.c    compare results, the scheduler's compact form
  *   cpu_traits.c     os-traits names (HW_CPU_X86_*) <-> features
  *   cpu_xml.c        libvirt <cpu> XML out (libxml2) and guest <cpu> XML in
+ *   cpu_info.c       Nova's ComputeNode.cpu_info JSON (jansson)
  *
  * Typical use:
  *   const TernCpuDb *db = tern_cpu_db_get(&err);                // once
@@ -148,6 +149,7 @@ typedef struct {
     TernCpu *host_model;         /* domain capabilities' host-model CPU, or NULL */
     GPtrArray *usable_models;    /* domain capabilities' usable custom models */
     gboolean have_domcaps;
+    guint cells, sockets, cores, threads;   /* capabilities' topology (0 = unknown) */
 } TernCpuHost;
 
 /* Parse libvirt capabilities XML (required) and domain capabilities XML
@@ -158,6 +160,17 @@ void tern_cpu_host_free(TernCpuHost *host);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TernCpuHost, tern_cpu_host_free)
 /* The CPU a host-model guest gets: domcaps host-model, else the host CPU. */
 const TernCpu *tern_cpu_host_model_cpu(const TernCpuHost *host);
+
+/* ---- Nova's ComputeNode.cpu_info ------------------------------------- */
+
+/* The JSON string Nova's libvirt driver stores in ComputeNode.cpu_info
+ * (_get_cpu_info): {"arch", "model", "vendor", "topology": {"cells",
+ * "sockets", "cores", "threads"}, "features": [expanded host features]}.
+ * Features are sorted (Nova's are a set, in no order). */
+char *tern_cpu_info_json(const TernCpuDb *db, const TernCpuHost *host);
+/* A cpu_info JSON string (from tern or Nova) -> the host CPU it describes.
+ * Unknown features are skipped, as for any host CPU. */
+TernCpu *tern_cpu_from_info_json(const TernCpuDb *db, const char *json, GError **error);
 
 /* ---- guest CPU from config ---------------------------------------------- */
 

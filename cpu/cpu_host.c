@@ -15,6 +15,16 @@ child(xmlNode *node, const char *name)
     return NULL;
 }
 
+static guint
+prop_uint(xmlNode *node, const char *name)
+{
+    g_autofree char *v = tern_cpu_xml_prop(node, name);
+    guint64 n = 0;
+    if (!v || !g_ascii_string_to_unsigned(v, 10, 0, G_MAXUINT, &n, NULL))
+        return 0;
+    return (guint) n;
+}
+
 static xmlDoc *
 parse(const char *xml, const char *what, const char *root_name, GError **error)
 {
@@ -110,6 +120,14 @@ tern_cpu_host_from_xml(const TernCpuDb *db, const char *caps_xml, const char *do
         return NULL;
     }
     host->cpu = tern_cpu_from_node(db, cpu, TERN_CPU_ARCH_NONE, TERN_CPU_MODE_HOST, error);
+    xmlNode *topo = child(cpu, "topology");
+    if (topo) {
+        host->sockets = prop_uint(topo, "sockets");
+        host->cores = prop_uint(topo, "cores");
+        host->threads = prop_uint(topo, "threads");
+    }
+    xmlNode *cells = child(child(child(xmlDocGetRootElement(doc), "host"), "topology"), "cells");
+    host->cells = cells ? prop_uint(cells, "num") : 1;
     xmlFreeDoc(doc);
     if (!host->cpu)
         return NULL;

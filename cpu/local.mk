@@ -8,7 +8,7 @@ libtern_cpu_a_SOURCES = \
 	cpu/cpu_featureset.h cpu/cpu_featureset.c \
 	cpu/cpu_x86.c cpu/cpu_ppc64.c \
 	cpu/cpu_host.c cpu/cpu_guest.c cpu/cpu_compare.c \
-	cpu/cpu_traits.c cpu/cpu_xml.c
+	cpu/cpu_traits.c cpu/cpu_xml.c cpu/cpu_info.c
 
 # Tests: table tests (unit), traits against python3-nova, and differential
 # tests against real libvirt (test:///default; a real libvirtd when

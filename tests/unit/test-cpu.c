@@ -547,6 +547,48 @@ test_bad_input(void)
     g_assert_cmpstr(back->model, ==, g->model);
 }
 
+/* Nova's ComputeNode.cpu_info JSON, both ways. */
+static void
+test_cpu_info(void)
+{
+    g_autoptr(TernCpuHost) bdw = host_from_files("caps-broadwell.xml", NULL);
+    g_autoptr(GError) err = NULL;
+    g_autofree char *json = tern_cpu_info_json(db, bdw);
+    g_assert_true(g_str_has_prefix(json, "{\"arch\":\"x86_64\",\"model\":\"Broadwell-IBRS\","
+                                         "\"vendor\":\"Intel\",\"topology\":{\"cells\":1,"
+                                         "\"sockets\":1,\"cores\":8,\"threads\":2},\"features\":["));
+    g_assert_nonnull(strstr(json, "\"avx2\""));   /* from the model */
+    g_assert_nonnull(strstr(json, "\"vmx\""));    /* listed in capabilities */
+    g_autoptr(TernCpu) back = tern_cpu_from_info_json(db, json, &err);
+    g_assert_no_error(err);
+    g_assert_true(tern_cpu_set_equal(&back->features, &bdw->cpu->features));
+    g_assert_cmpstr(back->vendor, ==, "Intel");
+    /* A source host's cpu_info as the guest of a migration (Nova's
+     * _compare_cpu with no vcpu_model): Broadwell -> Cascadelake fails
+     * only on what Cascadelake lacks. */
+    g_autoptr(TernCpuHost) clx = host_from_files("caps-cascadelake.xml", NULL);
+    TernCpuComparison c;
+    tern_cpu_compare(db, clx->cpu, back, &c, NULL);
+    g_assert_cmpint(c.result, ==, TERN_CPU_INCOMPATIBLE);
+    g_autofree char *missing = missing_of(&c, TERN_CPU_ARCH_X86_64);
+    g_assert_cmpstr(missing, ==, "invtsc");
+    tern_cpu_comparison_clear(&c);
+    /* Nova-written, unordered, with a feature this cpu_map lacks. */
+    g_autoptr(TernCpu) nova = tern_cpu_from_info_json(db,
+        "{\"arch\": \"ppc64le\", \"model\": \"POWER9\", \"vendor\": \"IBM\", "
+        "\"topology\": {\"cells\": 2, \"sockets\": 2, \"cores\": 10, \"threads\": 4}, "
+        "\"features\": [\"future-flag\"]}", &err);
+    g_assert_no_error(err);
+    g_assert_cmpuint(nova->generation, ==, 9);
+    const char *bad[] = { "", "[]", "{\"arch\": \"sparc\"}", "{\"arch\": \"x86_64\", "
+                          "\"model\": \"Nope\"}", "{\"arch\": \"x86_64\", \"features\": 3}" };
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_assert_null(tern_cpu_from_info_json(db, bad[i], &err));
+        g_assert_nonnull(err);
+        g_clear_error(&err);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -568,5 +610,6 @@ main(int argc, char **argv)
     g_test_add_func("/cpu/db", test_db);
     g_test_add_func("/cpu/domcaps", test_domcaps);
     g_test_add_func("/cpu/bad-input", test_bad_input);
+    g_test_add_func("/cpu/cpu-info-json", test_cpu_info);
     return g_test_run();
 }
