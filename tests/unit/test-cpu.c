@@ -589,6 +589,40 @@ test_cpu_info(void)
     }
 }
 
+/* The db is shared read-only: threads get the same answers at once. */
+static gpointer
+thread_work(gpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    const TernCpuDb *mine = tern_cpu_db_get(&err);
+    g_assert_true(mine == db);
+    const char *const *models = tern_cpu_db_models(mine, TERN_CPU_ARCH_X86_64);
+    g_autoptr(TernCpu) host = tern_cpu_from_model(mine, TERN_CPU_ARCH_X86_64, TERN_CPU_MODE_HOST,
+                                                  "Cascadelake-Server", NULL, &err);
+    guint fits = 0;
+    for (int round = 0; round < 20; round++)
+        for (int i = 0; models[i]; i++) {
+            g_autoptr(TernCpu) g = tern_cpu_from_model(mine, TERN_CPU_ARCH_X86_64,
+                                                       TERN_CPU_MODE_CUSTOM, models[i], NULL, &err);
+            TernCpuComparison c;
+            fits += tern_cpu_compare(mine, host, g, &c, NULL) != TERN_CPU_INCOMPATIBLE;
+            tern_cpu_comparison_clear(&c);
+        }
+    return GUINT_TO_POINTER(fits);
+}
+
+static void
+test_threads(void)
+{
+    GThread *t[4];
+    for (int i = 0; i < 4; i++)
+        t[i] = g_thread_new("cpu", thread_work, NULL);
+    guint first = GPOINTER_TO_UINT(g_thread_join(t[0]));
+    g_assert_cmpuint(first, >, 0);
+    for (int i = 1; i < 4; i++)
+        g_assert_cmpuint(GPOINTER_TO_UINT(g_thread_join(t[i])), ==, first);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -611,5 +645,6 @@ main(int argc, char **argv)
     g_test_add_func("/cpu/domcaps", test_domcaps);
     g_test_add_func("/cpu/bad-input", test_bad_input);
     g_test_add_func("/cpu/cpu-info-json", test_cpu_info);
+    g_test_add_func("/cpu/threads", test_threads);
     return g_test_run();
 }
