@@ -25,7 +25,8 @@ db_or_die(void)
 }
 
 /* Every <cpu> element of a file: a bare <cpu>, several of them one after
- * the other (as virsh accepts), capabilities (<host><cpu>), or domain XML.
+ * the other (as virsh accepts), capabilities (<host><cpu>; the topology's
+ * <cpu id=...> are not CPUs), or domain XML.
  * A domain capabilities file gives its host-model CPU. Host-style CPUs
  * (with <arch>) become TERN_CPU_MODE_HOST. */
 static GPtrArray *
@@ -50,7 +51,7 @@ read_cpus(const TernCpuDb *db, const char *path, TernCpuArch default_arch, GErro
     GPtrArray *cpus = g_ptr_array_new_with_free_func((GDestroyNotify) tern_cpu_free);
     xmlXPathContext *ctx = xmlXPathNewContext(doc);
     xmlXPathObject *res = xmlXPathEvalExpression(
-        BAD_CAST "//cpu[not(ancestor::domainCapabilities)] | "
+        BAD_CAST "//cpu[not(@id) and not(ancestor::domainCapabilities)] | "
                  "//domainCapabilities/cpu/mode[@name='host-model' and @supported='yes']", ctx);
     int n = res && res->nodesetval ? res->nodesetval->nodeNr : 0;
     for (int i = 0; i < n; i++) {

@@ -422,9 +422,10 @@ x86_compact(const TernCpuMap *map, const TernCpu *cpu, TernCpuCompact *out)
     out->features = cpu->features;
     int v = tern_cpu_map_vendor(map, cpu->vendor);
     out->vendor = (guint16) (v + 1);
-    for (guint i = 0; cpu->model && i < map->models->len; i++)
-        if (g_ptr_array_index(map->models, i) == tern_cpu_map_model(map, cpu->model))
-            out->model = (guint16) (i + 1);
+    const TernCpuModel *m = tern_cpu_map_model(map, cpu->model);
+    guint i;
+    if (m && g_ptr_array_find(map->models, m, &i))
+        out->model = (guint16) (i + 1);
 }
 
 const TernCpuArchDriver tern_cpu_driver_x86 = {

@@ -74,6 +74,10 @@ for set in "Haswell Broadwell Skylake-Client" "Broadwell-IBRS Skylake-Client-noT
         [ "$ours" = "$theirs" ] || diag "tern: $ours | libvirt: $theirs"
     done
 done
+cat $D/caps-this-host.xml $D/caps-broadwell.xml > $T/caps2.xml
+r=$("$M" cpu baseline $T/caps2.xml 2>&1)
+check "baseline of two capabilities files (topology <cpu id> ignored)" \
+    sh -c 'echo "$1" | grep -q "<model fallback=.forbid.>"' _ "$r"
 cat $D/caps-power8.xml $D/caps-power9.xml > $T/pset.xml
 check "baseline of POWER8 + POWER9 hosts: power8 compat mode" \
     sh -c '"$1" cpu baseline "$2" | grep -q ">power8<"' _ "$M" $T/pset.xml
