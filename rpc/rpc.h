@@ -45,6 +45,12 @@
 #include <jansson.h>
 #include "common/config.h"
 
+/* g_autoptr(json_t) (guarded: another layer may define it too). */
+#ifndef TERN_JSON_AUTOPTR_DEFINED
+#define TERN_JSON_AUTOPTR_DEFINED
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(json_t, json_decref)
+#endif
+
 /* ------------------------------------------------------------------ errors */
 
 /* TERN_RPC_ERROR is a GLib extended error domain: every error in it may carry
