@@ -130,7 +130,7 @@ tern_host_probe(virConnectPtr conn, const TernHostProbeOptions *opts, TernHostFa
 {
     g_autoptr(TernHostFacts) f = tern_host_facts_new();
     const char *type = virConnectGetType(conn);
-    gboolean test_driver = type && strcmp(type, "Test") == 0;
+    gboolean test_driver = type && g_ascii_strcasecmp(type, "Test") == 0;
     const char *dir = opts && opts->facts_dir && *opts->facts_dir ? opts->facts_dir : NULL;
     *out = NULL;
 

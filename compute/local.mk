@@ -34,3 +34,8 @@ tests_unit_test_compute_xml_DEPENDENCIES = $(TERN_LAYER_LIBS)
 EXTRA_DIST += $(wildcard $(srcdir)/tests/data/compute/*.json) \
 	$(wildcard $(srcdir)/tests/data/compute/*.xml) \
 	$(wildcard $(srcdir)/tests/data/hosts/*/*) tests/data/hosts/make-power-facts.py
+check_PROGRAMS += tests/integration/test-compute-libvirt
+TESTS += tests/integration/test-compute-libvirt
+tests_integration_test_compute_libvirt_SOURCES = tests/integration/test-compute-libvirt.c
+tests_integration_test_compute_libvirt_LDADD = $(TERN_LIBS)
+tests_integration_test_compute_libvirt_DEPENDENCIES = $(TERN_LAYER_LIBS)
