@@ -74,6 +74,8 @@ struct _TernCpuArchDriver {
                       GError **error);
     /* Add mode-specific content to a guest <cpu> element. */
     void (*format_guest)(const TernCpuMap *map, const TernCpu *cpu, xmlNode *node);
+    /* Compat mode names (g_free'd strings) a host can run, or NULL. */
+    void (*compat_modes)(const TernCpuMap *map, const TernCpu *host, GPtrArray *out);
     /* Nova's feature -> trait rows for this arch (NULL-terminated), or NULL. */
     const TernCpuTrait *traits;
     /* Arch-specific fields of the scheduler's compact form. */
