@@ -59,6 +59,7 @@ struct _TernCpuArchDriver {
     /* Fill cpu (arch, mode set) from a model name and +/- features. */
     int (*from_model)(const TernCpuMap *map, TernCpu *cpu, const char *model,
                       const TernCpuFeatureSet *req, const TernCpuFeatureSet *dis, GError **error);
+    /* Can host run guest (same family)? Fills cmp. */
     int (*compare)(const TernCpuMap *map, const TernCpu *host, const TernCpu *guest,
                    TernCpuComparison *cmp);
     /* Hypervisor compare of a guest whose model QEMU reports usable
