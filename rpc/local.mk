@@ -1,1 +1,25 @@
-# rpc/: see the README in the top folder for what lives here.
+# rpc/: oslo.messaging-compatible AMQP RPC (transport, server, client,
+# envelope codec, request contexts, versioned objects).
+include rpc/objects/sources.mk
+
+noinst_LIBRARIES += libtern_rpc.a
+TERN_LAYER_LIBS += libtern_rpc.a
+libtern_rpc_a_SOURCES = \
+	rpc/rpc.h rpc/rpc_private.h rpc/object.h \
+	rpc/error.c \
+	rpc/transport.c \
+	rpc/connection.c \
+	rpc/envelope.c \
+	rpc/server.c \
+	rpc/client.c \
+	rpc/context.c \
+	rpc/object.c \
+	rpc/objects/objects.h \
+	$(TERN_RPC_OBJECT_SOURCES)
+EXTRA_DIST += rpc/objects/gen-tables.py
+
+# The peer program of the compatibility tests (driven by a python script).
+check_PROGRAMS += tests/compat/rpc-peer
+tests_compat_rpc_peer_SOURCES = tests/compat/rpc-peer.c
+tests_compat_rpc_peer_LDADD = $(TERN_LIBS)
+tests_compat_rpc_peer_DEPENDENCIES = $(TERN_LAYER_LIBS)
