@@ -4,6 +4,7 @@
 noinst_LIBRARIES += libtern_compute.a
 TERN_LAYER_LIBS += libtern_compute.a
 libtern_compute_a_SOURCES = \
+	compute/compute.h \
 	compute/compute_error.c compute/compute_error.h \
 	compute/xml_util.c compute/xml_util.h \
 	compute/host_facts.c compute/host_facts.h \
