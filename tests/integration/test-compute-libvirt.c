@@ -12,6 +12,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
 #include <string.h>
 
 #include "compute/compute_error.h"
@@ -310,6 +311,46 @@ test_probe_real(void)
     virConnectClose(conn);
 }
 
+/* The golden domain XML libvirt on this machine can take (those built from
+ * the x86_64 facts, captured from this machine's own libvirt, and the
+ * TCG ones) must be accepted by a real libvirtd's define with validation,
+ * not only by the schema. */
+static void
+test_goldens_define_real(void)
+{
+    const char *uri = g_getenv("TERN_TEST_LIBVIRT_URI");
+    if (!uri || !*uri) {
+        g_test_skip("TERN_TEST_LIBVIRT_URI is not set (scripts/services start libvirt)");
+        return;
+    }
+    virConnectPtr conn = virConnectOpen(uri);
+    g_assert_nonnull(conn);
+    g_autofree char *dir = g_build_filename(g_getenv("TERN_SRCDIR"), "tests", "data", "compute", NULL);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GDir) d = g_dir_open(dir, 0, &err);
+    g_assert_no_error(err);
+    const char *name;
+    guint defined = 0;
+    while ((name = g_dir_read_name(d))) {
+        if (!g_str_has_suffix(name, ".xml"))
+            continue;
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        g_autofree char *xml = NULL;
+        g_assert_true(g_file_get_contents(path, &xml, NULL, NULL));
+        if (!g_str_has_prefix(name, "x86_64-") && !strstr(xml, "<domain type=\"qemu\">"))
+            continue;
+        virDomainPtr dom = virDomainDefineXMLFlags(conn, xml, VIR_DOMAIN_DEFINE_VALIDATE);
+        if (!dom)
+            g_error("libvirt refused %s: %s", name, virGetLastErrorMessage());
+        g_assert_cmpint(virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM), ==, 0);
+        virDomainFree(dom);
+        defined++;
+    }
+    g_test_message("%u golden domains defined and undefined", defined);
+    g_assert_cmpuint(defined, >=, 8);
+    virConnectClose(conn);
+}
+
 static GAsyncQueue *states;
 
 static void
@@ -379,6 +420,7 @@ main(int argc, char **argv)
     g_test_add_func("/compute/libvirt/lifecycle-power8", test_lifecycle_power8);
     g_test_add_func("/compute/libvirt/lifecycle-x86_64", test_lifecycle_x86_64);
     g_test_add_func("/compute/libvirt/probe-real", test_probe_real);
+    g_test_add_func("/compute/libvirt/goldens-define-real", test_goldens_define_real);
     g_test_add_func("/compute/libvirt/reconnect", test_reconnect);
     int rc = g_test_run();
     tern_guest_os_rules_free(rules);
