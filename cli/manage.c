@@ -9,6 +9,7 @@
 
 static const TernManageCommand *const tables[] = {
     tern_manage_config_commands,
+    tern_manage_compute_commands,
     NULL,
 };
 

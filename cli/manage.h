@@ -15,5 +15,6 @@ typedef struct {
 } TernManageCommand;
 
 extern const TernManageCommand tern_manage_config_commands[];
+extern const TernManageCommand tern_manage_compute_commands[];
 
 #endif

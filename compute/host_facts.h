@@ -79,6 +79,11 @@ TernGuestFacts *tern_host_facts_find_guest(const TernHostFacts *facts, const cha
  * arches tern has a strategy for (compute/arch/arch.h). */
 json_t *tern_host_facts_supported_instances(const TernHostFacts *facts);
 
+/* A JSON summary for operators and inventory reports: host figures,
+ * supported_instances, and per guest (arch, virt type) the emulator,
+ * machine type aliases, disk buses, graphics, video models, CPU modes. */
+json_t *tern_host_facts_to_json(const TernHostFacts *facts);
+
 /* The versioned machine type a request resolves to: an alias (q35,
  * pseries) becomes its canonical name; a versioned name must be offered.
  * NULL + error naming the offered ones otherwise. */
