@@ -22,6 +22,7 @@ probe(TernConfig *conf)
     TernHostProbeOptions opts = {
         .facts_dir = tern_config_get_string(conf, "libvirt", "host_facts_dir"),
         .instances_path = tern_config_get_string(conf, "compute", "instances_path"),
+        .guest_endianness = tern_config_get_string(conf, "compute", "guest_endianness"),
     };
     TernHostFacts *facts = NULL;
     if (tern_host_probe(conn, &opts, &facts, &err) < 0)

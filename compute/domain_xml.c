@@ -200,6 +200,11 @@ tern_compute_build_domain_xml(const TernGuestSpec *s, const TernHostFacts *facts
                     strcmp(virt_type, "kvm") == 0 && strcmp(arch, facts->arch) != 0 ?
                     "; set hw_emulation_architecture to emulate it with TCG" : "");
     }
+    if (!tern_host_facts_endianness_allows(facts, drv->endianness))
+        return fail(error, TERN_COMPUTE_ERROR_UNSUPPORTED,
+                    "%s guests are %s-endian, and this host runs %s-endian guests only "
+                    "([compute] guest_endianness)", arch, drv->endianness,
+                    facts->guest_endianness);
     TernArchContext ctx = { .spec = s, .host = facts, .guest = guest, .arch = arch };
 
     /* Machine type and firmware. */

@@ -2,6 +2,8 @@
  * into TernHostFacts (no libvirt calls here: host_probe.c fetches the XML). */
 #include "compute/host_facts.h"
 
+#include <string.h>
+
 #include "compute/arch/arch.h"
 #include "compute/compute_error.h"
 #include "compute/xml_util.h"
@@ -73,6 +75,7 @@ tern_host_facts_free(TernHostFacts *f)
     g_free(f->arch);
     g_free(f->hostname);
     g_free(f->hypervisor_type);
+    g_free(f->guest_endianness);
     g_free(f->host_cpu_xml);
     g_free(f->capabilities_xml);
     g_ptr_array_unref(f->guests);
@@ -237,13 +240,22 @@ tern_host_facts_add_domcaps(TernHostFacts *f, const char *domcaps_xml, GError **
     return 0;
 }
 
+gboolean
+tern_host_facts_endianness_allows(const TernHostFacts *f, const char *endianness)
+{
+    return !f->guest_endianness || !*f->guest_endianness ||
+           strcmp(f->guest_endianness, "any") == 0 ||
+           g_strcmp0(f->guest_endianness, endianness) == 0;
+}
+
 json_t *
 tern_host_facts_supported_instances(const TernHostFacts *f)
 {
     json_t *out = json_array();
     for (guint i = 0; i < f->guests->len; i++) {
         TernGuestFacts *g = f->guests->pdata[i];
-        if (!tern_arch_driver_find(g->arch))
+        const TernArchDriver *drv = tern_arch_driver_find(g->arch);
+        if (!drv || !tern_host_facts_endianness_allows(f, drv->endianness))
             continue;
         json_array_append_new(out, json_pack("[sss]", g->arch, g->virt_type, g->os_type));
     }

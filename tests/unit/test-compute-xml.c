@@ -176,6 +176,40 @@ test_supported_instances(void)
     g_assert_nonnull(strstr(p8->host_cpu_xml, "<model>POWER8</model>"));
 }
 
+/* [compute] guest_endianness=little: a POWER9 host keeps ppc64le guests
+ * only, in supported_instances and in the builder. */
+static void
+test_endianness(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *dir = g_build_filename(g_getenv("TERN_SRCDIR"), "tests", "data", "hosts",
+                                            "power9", NULL);
+    g_autoptr(TernHostFacts) f = tern_host_facts_load_dir(dir, &err);
+    g_assert_no_error(err);
+    f->guest_endianness = g_strdup("little");
+    json_t *si = tern_host_facts_supported_instances(f);
+    char *text = json_dumps(si, JSON_COMPACT);
+    g_assert_cmpstr(text, ==, "[[\"ppc64le\",\"qemu\",\"hvm\"],[\"ppc64le\",\"kvm\",\"hvm\"]]");
+    free(text);
+    json_decref(si);
+    g_autoptr(TernGuestSpec) s = tern_guest_spec_new();
+    s->uuid = g_strdup("4f1d9d1e-6b0a-4a53-9a4c-1e6a7b8c9d0e");
+    s->name = g_strdup("be");
+    s->virt_type = g_strdup("kvm");
+    s->vcpus = 1;
+    s->memory_mb = 512;
+    s->arch = g_strdup("ppc64");
+    g_autofree char *xml = NULL;
+    g_assert_cmpint(tern_compute_build_domain_xml(s, f, rules, &xml, &err), ==, -1);
+    g_assert_error(err, TERN_COMPUTE_ERROR, TERN_COMPUTE_ERROR_UNSUPPORTED);
+    g_assert_nonnull(strstr(err->message, "ppc64 guests are big-endian"));
+    g_clear_error(&err);
+    g_free(s->arch);
+    s->arch = g_strdup("ppc64le");
+    g_assert_cmpint(tern_compute_build_domain_xml(s, f, rules, &xml, &err), ==, 0);
+    g_assert_no_error(err);
+}
+
 static void
 test_os_rules(void)
 {
@@ -231,6 +265,7 @@ main(int argc, char **argv)
     g_test_add_func("/compute/xml/hostile-name-escaped", test_hostile_name);
     g_test_add_func("/compute/facts/supported-instances", test_supported_instances);
     g_test_add_func("/compute/os-rules/osinfo", test_os_rules);
+    g_test_add_func("/compute/facts/endianness", test_endianness);
     int rc = g_test_run();
     g_hash_table_unref(hosts);
     tern_guest_os_rules_free(rules);
