@@ -48,3 +48,9 @@ tests_e2e_test_compute_boot_DEPENDENCIES = $(TERN_LAYER_LIBS)
 EXTRA_DIST += tests/e2e/guest-assets.sh tests/compute-test-asan.h
 TESTS += tests/integration/test-compute-manage.sh
 EXTRA_DIST += tests/integration/test-compute-manage.sh
+
+# bench/compute-build: tern's domain XML build against libvirt's define/start.
+noinst_PROGRAMS += bench/compute-build
+bench_compute_build_SOURCES = bench/compute-build.c
+bench_compute_build_LDADD = $(TERN_LIBS)
+bench_compute_build_DEPENDENCIES = $(TERN_LAYER_LIBS)
