@@ -45,7 +45,7 @@ TESTS += tests/e2e/test-compute-boot
 tests_e2e_test_compute_boot_SOURCES = tests/e2e/test-compute-boot.c
 tests_e2e_test_compute_boot_LDADD = $(TERN_LIBS)
 tests_e2e_test_compute_boot_DEPENDENCIES = $(TERN_LAYER_LIBS)
-EXTRA_DIST += tests/e2e/guest-assets.sh tests/compute-test-asan.h
+EXTRA_DIST += tests/e2e/guest-assets.sh
 TESTS += tests/integration/test-compute-manage.sh
 EXTRA_DIST += tests/integration/test-compute-manage.sh
 

@@ -23,7 +23,6 @@
 #include "compute/instance_disk.h"
 #include "compute/libvirt_conn.h"
 #include "compute/xml_util.h"
-#include "tests/compute-test-asan.h"
 #include "common/util.h"
 
 static TernGuestOsRules *rules;

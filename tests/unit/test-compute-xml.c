@@ -15,7 +15,6 @@
 #include "compute/guest_os_rules.h"
 #include "compute/host_probe.h"
 #include "compute/xml_util.h"
-#include "tests/compute-test-asan.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(json_t, json_decref)
 
