@@ -23,3 +23,5 @@ check_PROGRAMS += tests/compat/rpc-peer
 tests_compat_rpc_peer_SOURCES = tests/compat/rpc-peer.c
 tests_compat_rpc_peer_LDADD = $(TERN_LIBS)
 tests_compat_rpc_peer_DEPENDENCIES = $(TERN_LAYER_LIBS)
+TESTS += tests/compat/test-rpc-compat.py
+EXTRA_DIST += tests/compat/test-rpc-compat.py

@@ -132,7 +132,8 @@ char *tern_rpc_reply_encode(const char *msg_id, json_t *result, const GError *fa
 /* Turn a failure JSON text into a TERN_RPC_ERROR_REMOTE error. */
 void tern_rpc_failure_to_error(const char *failure, GError **error);
 
-/* Strip the envelope: returns the decoded inner message (new ref). */
+/* Strip the envelope: returns the decoded inner message (new ref); its
+ * nesting depth is not checked yet (callers check it). */
 json_t *tern_rpc_envelope_unwrap(const char *body, size_t len, GError **error);
 char *tern_rpc_envelope_wrap(json_t *msg);
 /* A random 32-hex id (msg ids, unique ids, reply queue suffix). */
