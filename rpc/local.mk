@@ -25,3 +25,5 @@ tests_compat_rpc_peer_LDADD = $(TERN_LIBS)
 tests_compat_rpc_peer_DEPENDENCIES = $(TERN_LAYER_LIBS)
 TESTS += tests/compat/test-rpc-compat.py
 EXTRA_DIST += tests/compat/test-rpc-compat.py
+TESTS += tests/compat/test-rpc-reconnect.sh
+EXTRA_DIST += tests/compat/test-rpc-reconnect.sh
