@@ -27,3 +27,12 @@ TESTS += tests/compat/test-rpc-compat.py
 EXTRA_DIST += tests/compat/test-rpc-compat.py
 TESTS += tests/compat/test-rpc-reconnect.sh
 EXTRA_DIST += tests/compat/test-rpc-reconnect.sh
+
+# Codec unit tests against captured traffic (tests/data/rpc/, recorded by
+# tests/compat/capture-wire.py).
+check_PROGRAMS += tests/unit/test-rpc-codec
+TESTS += tests/unit/test-rpc-codec
+tests_unit_test_rpc_codec_SOURCES = tests/unit/test-rpc-codec.c
+tests_unit_test_rpc_codec_LDADD = $(TERN_LIBS)
+tests_unit_test_rpc_codec_DEPENDENCIES = $(TERN_LAYER_LIBS)
+EXTRA_DIST += tests/data/rpc/trace.jsonl tests/data/rpc/topology.txt tests/compat/capture-wire.py
