@@ -39,12 +39,14 @@ srv=$!
 for _ in $(seq 100); do grep -q READY $T/server.out && break; sleep 0.1; done
 check "C server ready on the private broker" grep -q READY $T/server.out
 
-$PEER loop "$URL" compute host1 25 > $T/loop.out 2> $T/loop.err 3>&- &
+$PEER loop "$URL" compute host1 300 > $T/loop.out 2> $T/loop.err 3>&- &
 loop=$!
 sleep 4
 "$TERN_SRCDIR/scripts/services" restart rabbitmq > $T/restart.log 2>&1 3>&-
 back=$(date +%s.%N)
-wait $loop
+sleep 8    # calls go on for a while after the broker is back
+kill $loop
+wait $loop 2>/dev/null
 
 diag "broker back at $back; $(grep -c ' ok' $T/loop.out) calls ok, $(grep -c ' fail' $T/loop.out) failed"
 ok_before=$(awk -v b=$back '$3=="ok" && $2 < b - 5' $T/loop.out | wc -l)
