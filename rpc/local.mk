@@ -36,3 +36,7 @@ tests_unit_test_rpc_codec_SOURCES = tests/unit/test-rpc-codec.c
 tests_unit_test_rpc_codec_LDADD = $(TERN_LIBS)
 tests_unit_test_rpc_codec_DEPENDENCIES = $(TERN_LAYER_LIBS)
 EXTRA_DIST += tests/data/rpc/trace.jsonl tests/data/rpc/topology.txt tests/compat/capture-wire.py
+
+# libFuzzer target of the envelope and object decoders (runs ~20 s when clang is there).
+TESTS += tests/fuzz/run-fuzz.sh
+EXTRA_DIST += tests/fuzz/run-fuzz.sh tests/fuzz/fuzz-rpc.c tests/fuzz/corpus
