@@ -229,7 +229,7 @@ declare_exchange(TernRpcConn *c, const TernRpcOut *out, GError **error)
         g_hash_table_contains(c->exchanges, out->exchange))
         return 0;
     amqp_exchange_declare(c->st, TERN_RPC_CHANNEL, amqp_cstring_bytes(out->exchange),
-                          amqp_cstring_bytes(out->exchange_type), 0, 0,
+                          amqp_cstring_bytes(out->exchange_type), 0, out->exchange_durable,
                           out->exchange_auto_delete, 0, amqp_empty_table);
     g_autofree char *what = g_strdup_printf("exchange.declare %s", out->exchange);
     if (tern_rpc_amqp_check(amqp_get_rpc_reply(c->st), what, error) < 0) {

@@ -27,6 +27,8 @@ struct _TernRpcTransport {
     char *ssl_ca_file, *ssl_cert_file, *ssl_key_file;
     int heartbeat;                 /* seconds, 0 = off */
     int prefetch;                  /* basic.qos per consumer, 0 = pool size */
+    gboolean durable;              /* amqp_durable_queues */
+    gboolean auto_delete;          /* amqp_auto_delete */
     int transient_ttl;             /* seconds (x-expires of fanout and reply queues) */
     double retry_interval, retry_backoff, interval_max;
     gint64 max_message_size;
@@ -58,6 +60,7 @@ typedef void (*TernRpcConnTickFunc)(TernRpcConn *c, gpointer data);
 typedef struct {
     const char *exchange;          /* "" = the default exchange */
     const char *exchange_type;     /* "topic"/"fanout": declare it first (as oslo); NULL: no declare */
+    gboolean exchange_durable;
     gboolean exchange_auto_delete;
     const char *routing_key;
     const char *body;

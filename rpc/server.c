@@ -43,9 +43,11 @@ monitor_free(gpointer p)
 }
 
 static int
-declare_queue(amqp_connection_state_t st, const char *name, amqp_table_t args, GError **error)
+declare_queue(amqp_connection_state_t st, const char *name, gboolean durable,
+              gboolean auto_delete, amqp_table_t args, GError **error)
 {
-    amqp_queue_declare(st, TERN_RPC_CHANNEL, amqp_cstring_bytes(name), 0, 0, 0, 0, args);
+    amqp_queue_declare(st, TERN_RPC_CHANNEL, amqp_cstring_bytes(name), 0, durable, 0, auto_delete,
+                       args);
     g_autofree char *what = g_strdup_printf("queue.declare %s", name);
     return tern_rpc_amqp_check(amqp_get_rpc_reply(st), what, error);
 }
@@ -68,10 +70,10 @@ bind_and_consume(amqp_connection_state_t st, const char *queue, const char *exch
 
 static int
 exchange_declare(amqp_connection_state_t st, const char *name, const char *type,
-                 gboolean auto_delete, GError **error)
+                 gboolean durable, gboolean auto_delete, GError **error)
 {
     amqp_exchange_declare(st, TERN_RPC_CHANNEL, amqp_cstring_bytes(name), amqp_cstring_bytes(type),
-                          0, 0, auto_delete, 0, amqp_empty_table);
+                          0, durable, auto_delete, 0, amqp_empty_table);
     g_autofree char *what = g_strdup_printf("exchange.declare %s", name);
     return tern_rpc_amqp_check(amqp_get_rpc_reply(st), what, error);
 }
@@ -86,13 +88,13 @@ server_setup(TernRpcConn *c, amqp_connection_state_t st, gpointer data, GError *
     amqp_basic_qos(st, TERN_RPC_CHANNEL, 0, (uint16_t)prefetch, 0);
     if (tern_rpc_amqp_check(amqp_get_rpc_reply(st), "basic.qos", error) < 0)
         return -1;
-    if (exchange_declare(st, t->exchange, "topic", FALSE, error) < 0 ||
-        declare_queue(st, srv->topic, amqp_empty_table, error) < 0 ||
+    if (exchange_declare(st, t->exchange, "topic", t->durable, t->auto_delete, error) < 0 ||
+        declare_queue(st, srv->topic, t->durable, t->auto_delete, amqp_empty_table, error) < 0 ||
         bind_and_consume(st, srv->topic, t->exchange, srv->topic, error) < 0)
         return -1;
     if (srv->server) {
         g_autofree char *q = g_strdup_printf("%s.%s", srv->topic, srv->server);
-        if (declare_queue(st, q, amqp_empty_table, error) < 0 ||
+        if (declare_queue(st, q, t->durable, t->auto_delete, amqp_empty_table, error) < 0 ||
             bind_and_consume(st, q, t->exchange, q, error) < 0)
             return -1;
     }
@@ -100,8 +102,8 @@ server_setup(TernRpcConn *c, amqp_connection_state_t st, gpointer data, GError *
     amqp_table_entry_t e = { amqp_cstring_bytes("x-expires"),
                              { AMQP_FIELD_KIND_I32, { .i32 = t->transient_ttl * 1000 } } };
     amqp_table_t args = { 1, &e };
-    if (exchange_declare(st, fx, "fanout", TRUE, error) < 0 ||
-        declare_queue(st, srv->fanout_queue, args, error) < 0 ||
+    if (exchange_declare(st, fx, "fanout", FALSE, TRUE, error) < 0 ||
+        declare_queue(st, srv->fanout_queue, FALSE, FALSE, args, error) < 0 ||
         bind_and_consume(st, srv->fanout_queue, fx, srv->topic, error) < 0)
         return -1;
     return 0;

@@ -124,6 +124,18 @@ try:
     srv, ready = start_c_server("compute", "host1")
     check("C server declares its queues and reports READY", ready == "READY", ready)
 
+    # declaring with other flags than the deployment's is refused by the broker
+    dconf = conf + ".durable"
+    with open(dconf, "w") as fh:
+        fh.write("[oslo_messaging_rabbit]\namqp_durable_queues = true\n")
+    r = subprocess.run([PEER, "serve", vurl, "compute", "host9"], stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, TERN_RPC_PEER_CONF=dconf))
+    os.unlink(dconf)
+    check("a durable declaration against the deployment's non-durable exchange -> clear "
+          "PRECONDITION_FAILED error", r.returncode == 1 and "PRECONDITION_FAILED" in r.stdout,
+          (r.returncode, r.stdout))
+
     plain = om.get_rpc_transport(CONF)   # no allowed_remote_exmods, as a plain oslo client
     client = om.get_rpc_client(plain, om.Target(topic="compute", server="host1", version="6.0"),
                                timeout=10)
