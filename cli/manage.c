@@ -9,6 +9,8 @@
 
 static const TernManageCommand *const tables[] = {
     tern_manage_config_commands,
+    tern_manage_cpu_commands,
+    tern_manage_db_commands,
     NULL,
 };
 

@@ -15,5 +15,7 @@ typedef struct {
 } TernManageCommand;
 
 extern const TernManageCommand tern_manage_config_commands[];
+extern const TernManageCommand tern_manage_cpu_commands[];
+extern const TernManageCommand tern_manage_db_commands[];
 
 #endif

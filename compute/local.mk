@@ -1,5 +1,41 @@
-# compute/: tern-compute.
+# compute/: tern-compute and libtern_compute.a (libvirt connection, host
+# probe, per-arch guest strategies, guest OS rules, domain XML, disks,
+# lifecycle). The daemon's RPC side comes with rpc/.
+noinst_LIBRARIES += libtern_compute.a
+TERN_LAYER_LIBS += libtern_compute.a
+libtern_compute_a_SOURCES = \
+	compute/compute_error.c compute/compute_error.h \
+	compute/xml_util.c compute/xml_util.h \
+	compute/host_facts.c compute/host_facts.h \
+	compute/guest_spec.c compute/guest_spec.h \
+	compute/guest_os_rules.c compute/guest_os_rules.h \
+	compute/domain_xml.c compute/domain_xml.h \
+	compute/arch/arch.c compute/arch/arch.h compute/arch/arch_common.c \
+	compute/arch/x86_64.c compute/arch/ppc64le.c \
+	compute/host_probe.c compute/host_probe.h \
+	compute/libvirt_conn.c compute/libvirt_conn.h \
+	compute/instance_disk.c compute/instance_disk.h \
+	compute/guest_lifecycle.c compute/guest_lifecycle.h
+
 sbin_PROGRAMS += tern-compute
 tern_compute_SOURCES = compute/main.c compute/compute_service.c compute/compute_service.h
 tern_compute_LDADD = $(TERN_LIBS)
 tern_compute_DEPENDENCIES = $(TERN_LAYER_LIBS)
+
+# tern's guest OS rules on top of osinfo-db
+dist_pkgdata_DATA += etc/tern/guest-os-rules.ini
+
+# tests
+check_PROGRAMS += tests/unit/test-compute-xml
+TESTS += tests/unit/test-compute-xml
+tests_unit_test_compute_xml_SOURCES = tests/unit/test-compute-xml.c
+tests_unit_test_compute_xml_LDADD = $(TERN_LIBS)
+tests_unit_test_compute_xml_DEPENDENCIES = $(TERN_LAYER_LIBS)
+EXTRA_DIST += $(wildcard $(srcdir)/tests/data/compute/*.json) \
+	$(wildcard $(srcdir)/tests/data/compute/*.xml) \
+	$(wildcard $(srcdir)/tests/data/hosts/*/*) tests/data/hosts/make-power-facts.py
+check_PROGRAMS += tests/integration/test-compute-libvirt
+TESTS += tests/integration/test-compute-libvirt
+tests_integration_test_compute_libvirt_SOURCES = tests/integration/test-compute-libvirt.c
+tests_integration_test_compute_libvirt_LDADD = $(TERN_LIBS)
+tests_integration_test_compute_libvirt_DEPENDENCIES = $(TERN_LAYER_LIBS)

@@ -11,6 +11,15 @@ const TernOpt tern_opts_libvirt[] = {
       .choices = virt_types },
     { "libvirt", "connection_uri", TERN_OPT_STRING, "",
       "libvirt URI to connect to; empty means the default for virt_type (qemu:///system)." },
+    { "libvirt", "host_facts_dir", TERN_OPT_STRING, "",
+      "Simulated hosts only: a folder of host facts read instead of asking libvirt, "
+      "when connection_uri is libvirt's test driver (test:///...), whose own "
+      "capabilities are always i686. It holds capabilities.xml, "
+      "domcapabilities-<arch>-<virt_type>.xml (or domcapabilities-<arch>.xml) and "
+      "optionally host.ini ([host] hypervisor_type, hypervisor_version, "
+      "libvirt_version); vCPUs and memory come from the NUMA cells of "
+      "capabilities.xml. tern ships x86_64, POWER8 and POWER9 hosts in "
+      "tests/data/hosts/. Refused with any other libvirt driver." },
     { "libvirt", "cpu_mode", TERN_OPT_ENUM, NULL,
       "Guest CPU mode. Unset means host-model for kvm and qemu.", .choices = cpu_modes },
     { "libvirt", "cpu_models", TERN_OPT_LIST, "",

@@ -1,0 +1,43 @@
+/* guest_os_rules.h: which guest OS runs on which arch with which devices,
+ * read from data, not code: osinfo-db through libosinfo (the database of
+ * virt-install; OSes derive from one another and list the arches they are
+ * built for and the devices they drive), plus tern's own additions and
+ * overrides in an INI file (etc/tern/guest-os-rules.ini, installed as
+ * $(pkgdatadir)/guest-os-rules.ini) for what osinfo-db lacks: OSes newer
+ * than the installed osinfo-db, display protocols an OS can no longer use,
+ * the mapping of tern's device choices to osinfo-db device names.
+ *
+ * A request an OS cannot run (an arch it is not built for, a device it has
+ * no driver for, a display protocol it cannot use) is refused with a
+ * message that names the rule; an empty os_distro is not checked. */
+#ifndef TERN_GUEST_OS_RULES_H
+#define TERN_GUEST_OS_RULES_H
+
+#include <glib.h>
+
+typedef struct _TernGuestOsRules TernGuestOsRules;
+
+/* Load osinfo-db (libosinfo's default path) and the overrides file (NULL:
+ * none). An error for an unreadable or malformed overrides file. */
+TernGuestOsRules *tern_guest_os_rules_load(const char *overrides_path, GError **error);
+void tern_guest_os_rules_free(TernGuestOsRules *rules);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TernGuestOsRules, tern_guest_os_rules_free)
+
+/* The overrides file tern ships: $TERN_GUEST_OS_RULES, else the installed
+ * $(pkgdatadir)/guest-os-rules.ini, else the source tree's copy. */
+char *tern_guest_os_rules_default_path(void);
+
+/* Is os_distro (an osinfo short id or one the overrides add) known? */
+gboolean tern_guest_os_rules_known(TernGuestOsRules *rules, const char *os_distro);
+
+/* Check a request: the guest arch and its device choices, each written
+ * "kind:name" with kind one of disk (a disk bus), scsi (SCSI controller
+ * model), nic, video, graphics. 0, or -1 + an UNSUPPORTED error. */
+int tern_guest_os_rules_check(TernGuestOsRules *rules, const char *os_distro, const char *arch,
+                              const char *const *devices, GError **error);
+
+/* Arches os_distro is built for (NULL-terminated, free with g_strfreev);
+ * NULL when the data names none (then every arch is allowed). */
+char **tern_guest_os_rules_arches(TernGuestOsRules *rules, const char *os_distro);
+
+#endif
