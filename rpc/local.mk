@@ -40,3 +40,5 @@ EXTRA_DIST += tests/data/rpc/trace.jsonl tests/data/rpc/topology.txt tests/compa
 # libFuzzer target of the envelope and object decoders (runs ~20 s when clang is there).
 TESTS += tests/fuzz/run-fuzz.sh
 EXTRA_DIST += tests/fuzz/run-fuzz.sh tests/fuzz/fuzz-rpc.c tests/fuzz/corpus
+TESTS += tests/compat/test-rpc-tls.sh
+EXTRA_DIST += tests/compat/test-rpc-tls.sh
