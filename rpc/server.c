@@ -23,7 +23,10 @@ struct _TernRpcServer {
     gint stopping;
     GMutex lock;
     GHashTable *monitors;         /* Monitor* -> itself */
+    GQueue recent;                /* the last _unique_ids seen (char*), as oslo's _MsgIdCache */
 };
+
+#define TERN_RPC_DEDUP_SIZE 16
 
 typedef struct {
     TernRpcServer *srv;
@@ -205,6 +208,23 @@ send_reply(TernRpcServer *srv, const char *msg_id, const char *reply_q, json_t *
         TERN_WARN(TERN_RPC_LOG, "reply to %s (call %s) lost: %s", reply_q, msg_id, err->message);
 }
 
+/* A message delivered twice (e.g. redelivered after a lost ack) runs once. */
+static gboolean
+seen_before(TernRpcServer *srv, const char *unique_id)
+{
+    gboolean seen = FALSE;
+    g_mutex_lock(&srv->lock);
+    for (GList *l = srv->recent.head; l && !seen; l = l->next)
+        seen = strcmp(l->data, unique_id) == 0;
+    if (!seen) {
+        g_queue_push_tail(&srv->recent, g_strdup(unique_id));
+        if (srv->recent.length > TERN_RPC_DEDUP_SIZE)
+            g_free(g_queue_pop_head(&srv->recent));
+    }
+    g_mutex_unlock(&srv->lock);
+    return seen;
+}
+
 static void
 server_work(gpointer data, gpointer user_data)
 {
@@ -233,6 +253,10 @@ server_work(gpointer data, gpointer user_data)
             send_reply(srv, m.msg_id, m.reply_q, NULL, err);
         TERN_WARN(TERN_RPC_LOG, "%s: dropped a bad message%s: %s", srv->topic,
                   m.msg_id ? " (failure sent)" : "", err->message);
+        goto out;
+    }
+    if (m.unique_id && seen_before(srv, m.unique_id)) {
+        TERN_WARN(TERN_RPC_LOG, "%s: dropped a duplicate of message %s", srv->topic, m.unique_id);
         goto out;
     }
     json_t *rid = json_object_get(m.context, "request_id");
@@ -332,6 +356,7 @@ tern_rpc_server_free(TernRpcServer *srv)
         g_thread_pool_free(srv->pool, FALSE, TRUE);
     tern_rpc_conn_free(srv->conn);
     g_hash_table_unref(srv->monitors);
+    g_queue_clear_full(&srv->recent, g_free);
     g_mutex_clear(&srv->lock);
     tern_rpc_transport_unref(srv->t);
     g_free(srv->topic);

@@ -142,7 +142,40 @@ h_select(const TernRpcRequest *req, gpointer data, GError **error)
     return r;
 }
 
+/* Nova's ComputeAPI.build_and_run_instance cast: decode the Instance and
+ * the RequestSpec and record what was read (recorded() returns it). */
+static json_t *
+h_build(const TernRpcRequest *req, gpointer data, GError **error)
+{
+    g_autoptr(TernObject) inst = tern_object_from_primitive(json_object_get(req->args, "instance"),
+                                                            "Instance", error);
+    if (!inst)
+        return NULL;
+    g_autoptr(TernObject) spec = tern_object_from_primitive(
+        json_object_get(req->args, "request_spec"), "RequestSpec", error);
+    if (!spec)
+        return NULL;
+    TernObject *flavor = tern_object_get_object(inst, "flavor");
+    g_autoptr(GDateTime) created = tern_object_get_datetime(inst, "created_at");
+    g_autofree char *created_s = created ? g_date_time_format_iso8601(created) : NULL;
+    json_t *r = json_pack("{s:{s:s?, s:s?, s:s?, s:I, s:s?, s:s?, s:s?, s:O?, s:s?}}", "build",
+                          "uuid", tern_object_get_string(inst, "uuid"),
+                          "vm_state", tern_object_get_string(inst, "vm_state"),
+                          "instance_version", tern_object_version(inst),
+                          "memory_mb", (json_int_t)(flavor ? tern_object_get_int(flavor, "memory_mb", -1) : -1),
+                          "created_at", created_s,
+                          "spec_instance_uuid", tern_object_get_string(spec, "instance_uuid"),
+                          "node", json_string_value(json_object_get(req->args, "node")),
+                          "image", json_object_get(req->args, "image"),
+                          "version", req->version);
+    g_mutex_lock(&rec_lock);
+    json_array_append_new(recorded, r);
+    g_mutex_unlock(&rec_lock);
+    return NULL;
+}
+
 static const TernRpcMethod methods[] = {
+    { NULL, "build_and_run_instance", "6.1", h_build },
     { NULL, "echo", "6.1", h_echo },
     { NULL, "fail", "6.1", h_fail },
     { NULL, "boom", "6.1", h_boom },

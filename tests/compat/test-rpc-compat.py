@@ -290,11 +290,54 @@ try:
                            {"oslo.version": "3.0", "oslo.message": "{}"}).encode()),
                        ("envelope without oslo.message", json.dumps({"oslo.version": "2.0"}).encode())]:
         raw(body)
+    dup = env({"method": "record", "args": {"via": "dup"}, "version": "6.0",
+               "_unique_id": uuid.uuid4().hex})
+    raw(dup)
+    raw(dup)
     r = client.call(ctx, "echo", after="bad input")
     check("after 14 bad messages the C server still answers", r.get("args") == {"after": "bad input"}, r)
     q = ch.queue_declare("compute.host1", passive=True)
     check("bad messages were acked (queue compute.host1 is empty)", q.message_count == 0, q)
+    rec = client.call(ctx, "recorded")
+    check("a message delivered twice (same _unique_id) runs once",
+          rec.count({"via": "dup"}) == 1, rec)
     conn.close()
+
+    # Nova's ComputeAPI casts build_and_run_instance with a real Instance
+    from nova.compute import rpcapi as compute_rpcapi
+    import datetime
+    iu0 = str(uuid.uuid4())
+    bflavor = objects.Flavor(id=3, flavorid="3", name="m1.tiny", memory_mb=512, vcpus=1,
+                             root_gb=1, ephemeral_gb=0, swap=0, extra_specs={})
+    inst = objects.Instance(uuid=iu0, vm_state="building", task_state="scheduling",
+                            project_id="p1", user_id="u1", flavor=bflavor, host=None,
+                            created_at=datetime.datetime(2026, 11, 22, 3, 4, 5,
+                                                         tzinfo=datetime.timezone.utc))
+    bspec = objects.RequestSpec(instance_uuid=iu0, flavor=bflavor, num_instances=1)
+    compute_rpcapi.ComputeAPI().build_and_run_instance(
+        nova_context.get_admin_context(), instance=inst, host="host1",
+        image={"id": "img-1", "properties": {"hw_architecture": "x86_64"}}, request_spec=bspec,
+        filter_properties={}, admin_password=None, injected_files=[], requested_networks=None,
+        security_groups=[], block_device_mapping=None, node="host1", limits=None,
+        host_list=None, accel_uuids=[])
+    build = None
+    for _ in range(50):
+        rec = client.call(ctx, "recorded")
+        build = [x["build"] for x in rec if isinstance(x, dict) and "build" in x]
+        if build:
+            build = build[0]
+            break
+        time.sleep(0.1)
+    check("Nova ComputeAPI.build_and_run_instance reaches the C compute server", bool(build), rec)
+    build = build or {}
+    check("C decoded the Instance: uuid, vm_state, version, nested flavor, created_at",
+          build.get("uuid") == iu0 and build.get("vm_state") == "building" and
+          build.get("instance_version") == objects.Instance.VERSION and
+          build.get("memory_mb") == 512 and
+          str(build.get("created_at", "")).startswith("2026-11-22T03:04:05"), build)
+    check("C decoded the RequestSpec and the plain arguments (node, image dict, version 6.0)",
+          build.get("spec_instance_uuid") == iu0 and build.get("node") == "host1" and
+          build.get("image", {}).get("id") == "img-1" and build.get("version") == "6.0", build)
 
     # ------------------------------------------------ C client -> Python server
     recorded = []
