@@ -1,7 +1,9 @@
 #!/bin/bash
 # test-rpc-reconnect.sh: RabbitMQ restarts while a C client calls a C server
 # in a loop; both reconnect by themselves (rabbit_retry_interval) and every
-# call made once the broker is back succeeds.
+# call made once the broker is back succeeds. Then the broker freezes
+# (SIGSTOP, as if the network went away without closing anything): both sides
+# notice the missing AMQP heartbeats, and recover once it answers again.
 #
 # It restarts a broker of its own (scripts/services with a private
 # TERN_SERVICES_DIR), so that tests running beside it keep theirs.
@@ -28,7 +30,7 @@ fi
 . $TERN_SERVICES_DIR/env
 URL=$TERN_TEST_TRANSPORT_URL
 # retry every second, no growing back-off: the test measures reconnection, not patience
-printf '[oslo_messaging_rabbit]\nrabbit_retry_interval = 1\nrabbit_retry_backoff = 0\nheartbeat_timeout_threshold = 10\n' > $T/tern.conf
+printf '[oslo_messaging_rabbit]\nrabbit_retry_interval = 1\nrabbit_retry_backoff = 0\nheartbeat_timeout_threshold = 2\n' > $T/tern.conf
 export TERN_RPC_PEER_CONF=$T/tern.conf
 
 # the server serves until its stdin closes: a fifo this shell keeps open
@@ -60,4 +62,27 @@ check "every call made after the broker is back succeeds ($bad_after failed)" te
 if [ "$bad_after" != 0 ]; then echo "$after" | grep fail | head -5 | sed 's/^/# /'; fi
 check "client and server logged their reconnection" \
     grep -q "reconnected" $T/server.err $T/loop.err
+
+# --- the broker stops answering (no FIN, no RST): heartbeats must notice
+: > $T/loop.out
+$PEER loop "$URL" compute host1 300 > $T/loop.out 2> $T/loop2.err 3>&- &
+loop=$!
+sleep 3
+bpid=$(cat $TERN_SERVICES_DIR/rabbitmq/pid)
+kill -STOP $bpid
+sleep 8
+kill -CONT $bpid
+back=$(date +%s.%N)
+sleep 12
+kill $loop
+wait $loop 2>/dev/null
+diag "broker answering again at $back; $(grep -c ' ok' $T/loop.out) calls ok, $(grep -c ' fail' $T/loop.out) failed"
+after=$(awk -v b=$back '$1 >= b + 6' $T/loop.out)
+n_after=$(echo "$after" | grep -c . )
+bad_after=$(echo "$after" | grep -c ' fail')
+check "missed heartbeats are noticed while the broker is frozen" \
+    grep -q "no heartbeat from the broker" $T/server.err $T/loop2.err
+check "calls are made after the broker answers again ($n_after)" test "$n_after" -gt 10
+check "every call made once the connections are back succeeds ($bad_after failed)" test "$bad_after" = 0
+if [ "$bad_after" != 0 ]; then echo "$after" | grep fail | head -5 | sed 's/^/# /'; fi
 tap_done
