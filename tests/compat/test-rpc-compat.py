@@ -55,7 +55,7 @@ def rabbitmqctl(*args):
 u = urllib.parse.urlsplit(URL)
 VHOST = None
 if NODE and RHOME:
-    VHOST = "tern-compat-%d" % os.getpid()
+    VHOST = "tern/compat-%d" % os.getpid()   # a '/' inside: sent %-escaped
     r = rabbitmqctl("add_vhost", VHOST)
     if r.returncode == 0:
         rabbitmqctl("set_permissions", "-p", VHOST, u.username or "guest", ".*", ".*", ".*")
@@ -123,6 +123,24 @@ try:
     # ------------------------------------------------ Python client -> C server
     srv, ready = start_c_server("compute", "host1")
     check("C server declares its queues and reports READY", ready == "READY", ready)
+
+    # fail-over: the first host of the URL is dead; a user whose name and
+    # password need %-escapes
+    if VHOST:
+        user, password = "tern user@%d" % os.getpid(), "p:ss/w%rd@"
+        rabbitmqctl("add_user", user, password)
+        rabbitmqctl("set_permissions", "-p", VHOST, user, ".*", ".*", ".*")
+    else:
+        user, password = u.username or "guest", u.password or "guest"
+    q = urllib.parse.quote
+    furl = "rabbit://%s:%s@127.0.0.1:1,%s:%s@%s:%d/%s" % (
+        q(user, safe=""), q(password, safe=""), q(user, safe=""), q(password, safe=""),
+        u.hostname, u.port, q(VHOST or "", safe=""))
+    r = peer("call", furl, "compute", "host1", "echo", '{"via": "failover"}')
+    check("fail-over to the second host of transport_url, %-escaped user, password and vhost",
+          r.get("result", {}).get("args") == {"via": "failover"}, r)
+    if VHOST:
+        rabbitmqctl("delete_user", user)
 
     # declaring with other flags than the deployment's is refused by the broker
     dconf = conf + ".durable"
