@@ -24,3 +24,11 @@ TESTS += tests/unit/test-scheduler
 tests_unit_test_scheduler_SOURCES = tests/unit/test-scheduler.c
 tests_unit_test_scheduler_LDADD = $(TERN_LIBS)
 tests_unit_test_scheduler_DEPENDENCIES = $(TERN_LAYER_LIBS)
+
+# fleet loader for the integration tests and bench/scheduler
+noinst_PROGRAMS += tests/integration/sched-fleet
+tests_integration_sched_fleet_SOURCES = tests/integration/sched-fleet.c
+tests_integration_sched_fleet_LDADD = $(TERN_LIBS)
+tests_integration_sched_fleet_DEPENDENCIES = $(TERN_LAYER_LIBS)
+TESTS += tests/integration/test-scheduler-rpc.py
+EXTRA_DIST += tests/integration/test-scheduler-rpc.py tests/integration/sched_harness.py

@@ -65,20 +65,20 @@ tern_sched_sync_reload(TernSchedSync *s, GError **error)
 
 TernSchedSync *
 tern_sched_sync_new(TernSchedCache *cache, const TernCpuDb *cpudb, const char *url,
-                    GError **error)
+                    int max_retries, int retry_interval, GError **error)
 {
     g_autoptr(TernSchedSync) s = g_new0(TernSchedSync, 1);
     s->cache = cache;
     s->cpudb = cpudb;
     s->fd = -1;
-    if (!(s->db = tern_db_open(url, 10, 1, error)))
+    if (!(s->db = tern_db_open(url, max_retries, retry_interval, error)))
         return NULL;
     /* Listen from the newest change before loading, so nothing between the
      * load and the first read is missed (a change seen twice is harmless). */
     gint64 latest = 0;
     if (tern_db_changes_latest(s->db, &latest, error) < 0)
         return NULL;
-    if (!(s->listener = tern_db_listener_open(url, 10, 1, latest, error)))
+    if (!(s->listener = tern_db_listener_open(url, max_retries, retry_interval, latest, error)))
         return NULL;
     if (load_all(s, error) < 0)
         return NULL;

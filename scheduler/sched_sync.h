@@ -19,9 +19,10 @@
 
 typedef struct _TernSchedSync TernSchedSync;
 
-/* Connect (url: libpq URL) and load every host. */
+/* Connect (url: libpq URL; retries as tern_db_open) and load every host. */
 TernSchedSync *tern_sched_sync_new(TernSchedCache *cache, const TernCpuDb *cpudb,
-                                   const char *url, GError **error);
+                                   const char *url, int max_retries, int retry_interval,
+                                   GError **error);
 void tern_sched_sync_free(TernSchedSync *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TernSchedSync, tern_sched_sync_free)
 

@@ -25,6 +25,8 @@ typedef struct {
     char *default_az;
     TernRpcTransport *transport;
     TernRpcServer *server;
+    guint connect_source;
+    int attempts;
 } Scheduler;
 
 /* One database connection per RPC worker thread. */
@@ -182,6 +184,50 @@ scheduler_free(Scheduler *s)
     g_free(s);
 }
 
+/* Connecting to PostgreSQL and RabbitMQ runs from the main loop, one attempt
+ * per [database] retry_interval, so that SIGTERM is honoured while the
+ * services are not there yet. */
+static gboolean
+connect_step(gpointer data)
+{
+    TernService *svc = data;
+    Scheduler *s = tern_service_get_data(svc);
+    TernConfig *conf = tern_service_config(svc);
+    int max_retries = (int) tern_config_get_int(conf, "database", "max_retries");
+    int interval = (int) tern_config_get_int(conf, "database", "retry_interval");
+    g_autoptr(GError) err = NULL;
+    s->connect_source = 0;
+
+    if (!s->sync) {
+        s->sync = tern_sched_sync_new(s->cache, s->policy.cpudb, s->db_url, 0, 0, &err);
+        if (s->sync) {
+            guint ms = (guint) CLAMP(s->policy.down_time * 1000 / 12, 1000, 5000);
+            tern_sched_sync_attach(s->sync, g_main_loop_get_context(tern_service_loop(svc)), ms);
+        }
+    }
+    if (s->sync && !s->server) {
+        const char *host = tern_config_get_string(conf, "DEFAULT", "host");
+        s->server = tern_rpc_server_new(s->transport, "scheduler", host ? host : g_get_host_name(),
+                                        methods, s, &err);
+        if (s->server)
+            TERN_INFO("tern.scheduler", "serving select_destinations on topic scheduler "
+                      "(server %s), %u hosts cached", host ? host : g_get_host_name(),
+                      tern_sched_cache_size(s->cache));
+    }
+    if (s->server)
+        return G_SOURCE_REMOVE;
+    s->attempts++;
+    if (max_retries >= 0 && s->attempts > max_retries) {
+        TERN_ERROR("tern.scheduler", "giving up after %d attempts: %s", s->attempts,
+                   err->message);
+        tern_service_quit(svc, 1);
+        return G_SOURCE_REMOVE;
+    }
+    TERN_WARN("tern.scheduler", "%s; retrying in %d s", err->message, interval);
+    s->connect_source = g_timeout_add_seconds((guint) MAX(interval, 1), connect_step, svc);
+    return G_SOURCE_REMOVE;
+}
+
 int
 tern_scheduler_service_start(TernService *svc, GError **error)
 {
@@ -217,21 +263,10 @@ tern_scheduler_service_start(TernService *svc, GError **error)
         .release = release_cb,
         .claim_data = s,
     };
-
     s->cache = tern_sched_cache_new();
-    if (!(s->sync = tern_sched_sync_new(s->cache, cpudb, url, error)))
-        return -1;
-    guint interval = (guint) CLAMP(s->policy.down_time * 1000 / 6, 1000, 10000);
-    tern_sched_sync_attach(s->sync, g_main_loop_get_context(tern_service_loop(svc)), interval);
-
-    const char *host = tern_config_get_string(conf, "DEFAULT", "host");
-    g_autofree char *hostname = g_strdup(host ? host : g_get_host_name());
     if (!(s->transport = tern_rpc_transport_new(conf, error)))
         return -1;
-    if (!(s->server = tern_rpc_server_new(s->transport, "scheduler", hostname, methods, s, error)))
-        return -1;
-    TERN_INFO("tern.scheduler", "serving select_destinations on topic scheduler (server %s), "
-              "%u hosts cached", hostname, tern_sched_cache_size(s->cache));
+    s->connect_source = g_idle_add(connect_step, svc);
     return 0;
 }
 
@@ -240,5 +275,7 @@ tern_scheduler_service_stop(TernService *svc)
 {
     Scheduler *s = tern_service_get_data(svc);
     tern_service_set_data(svc, NULL);
+    if (s && s->connect_source)
+        g_source_remove(s->connect_source);
     scheduler_free(s);
 }
