@@ -37,13 +37,26 @@ pick_new(const TernSchedHost *h, const TernSchedRequest *r, double weight)
     p->memory_limit = (gint64) ((double) h->memory_mb * h->ram_ratio);
     p->disk_limit = (gint64) ((double) h->local_gb * h->disk_ratio);
     p->weight = weight;
+    p->generation = h->generation;
     return p;
 }
 
+typedef struct {
+    const TernSchedRequest *r;
+    gint64 generation;
+} Consume;
+
+/* Count a claim in our copy of the host (Nova's consume_from_request), so
+ * the next instance of the same call sees it; unless the host's row was read
+ * again since it was weighed: that row may hold the claim already, and
+ * counting it twice could refuse a host that has room. */
 static void
 consume(TernSchedHost *h, gpointer data)
 {
-    const TernSchedRequest *r = data;
+    const Consume *c = data;
+    const TernSchedRequest *r = c->r;
+    if (h->generation != c->generation)
+        return;
     h->vcpus_used += r->vcpus;
     h->memory_used += r->memory_mb;
     h->disk_used += r->disk_gb;
@@ -164,7 +177,8 @@ tern_sched_select(TernSchedCache *cache, const TernSchedPolicy *p, const TernSch
                     Claimed cl = { g_strdup(consumer), g_strdup(pk->host) };
                     g_array_append_val(claimed, cl);
                 }
-                tern_sched_cache_update(cache, pk->host, consume, (gpointer) r);
+                Consume cs = { r, pk->generation };
+                tern_sched_cache_update(cache, pk->host, consume, &cs);
                 list = g_ptr_array_new_with_free_func((GDestroyNotify) tern_sched_pick_free);
                 g_ptr_array_add(list, pk);
                 cand->pdata[c] = NULL;

@@ -23,6 +23,7 @@ typedef struct {
     gint64 vcpus, memory_mb, disk_gb;   /* claimed (chosen) or asked (alternates) */
     gint64 vcpu_limit, memory_limit, disk_limit;  /* total * ratio (SchedulerLimits) */
     double weight;
+    gint64 generation;             /* the host's generation when it was weighed */
 } TernSchedPick;
 
 void tern_sched_pick_free(TernSchedPick *p);

@@ -104,6 +104,7 @@ def nova_client(workdir):
     conf = os.path.join(workdir, 'nova-harness.conf')
     with open(conf, 'w') as f:
         f.write('[DEFAULT]\ntransport_url = %s\nlong_rpc_timeout = 60\nrpc_response_timeout = 30\n'
+                'rpc_conn_pool_size = 200\n'
                 '[upgrade_levels]\ncompute = 6.1\nscheduler = 4.5\nconductor = 3.0\n'
                 '[scheduler]\nmax_attempts = 20\n'
                 % os.environ['TERN_TEST_TRANSPORT_URL'])
