@@ -33,3 +33,10 @@ tests_integration_sched_fleet_DEPENDENCIES = $(TERN_LAYER_LIBS)
 TESTS += tests/integration/test-scheduler-rpc.py tests/integration/test-scheduler-race.py
 EXTRA_DIST += tests/integration/test-scheduler-rpc.py tests/integration/test-scheduler-race.py \
 	tests/integration/sched_harness.py
+
+# bench/scheduler (a script) and its load generator
+noinst_PROGRAMS += bench/scheduler-client
+bench_scheduler_client_SOURCES = bench/scheduler-client.c
+bench_scheduler_client_LDADD = $(TERN_LIBS)
+bench_scheduler_client_DEPENDENCIES = $(TERN_LAYER_LIBS)
+EXTRA_DIST += bench/scheduler
