@@ -236,6 +236,11 @@ GPtrArray *
 tern_sched_filters_from_names(const char *const *names, GError **error)
 {
     g_autoptr(GPtrArray) out = g_ptr_array_new();
+    if (names && g_strv_length((char **) names) > 32) {
+        g_set_error(error, TERN_SCHED_ERROR, TERN_SCHED_ERROR_CONFIG,
+                    "[filter_scheduler] enabled_filters: more than 32 filters");
+        return NULL;
+    }
     for (const char *const *n = names; n && *n; n++) {
         const TernSchedFilter *f = tern_sched_filter_find(*n);
         if (!f) {
@@ -329,20 +334,34 @@ tern_sched_filter_run(const GPtrArray *filters_, TernSchedHost *const *hosts, gu
         n = m;
     }
 
-    for (guint f = 0; f < filters_->len && n > 0; f++) {
-        const TernSchedFilter *flt = filters_->pdata[f];
-        TernSchedFilterFunc func = flt->func;
-        m = 0;
-        for (guint i = 0; i < n; i++)
-            if (func(hosts[idx[i]], ctx))
-                idx[m++] = idx[i];
-        if (reason && m < n) {
-            g_autoptr(GString) detail = g_string_new(NULL);
-            if (flt->explain)
-                flt->explain(ctx, detail);
-            note(reason, flt->name, n - m, detail->str);
-        }
-        n = m;
+    /* One pass: each host goes through the filters in order until one
+     * refuses it, which counts the host as that filter's (the same counts
+     * as one pass per filter, with each host's fields read once). */
+    guint nf = MIN(filters_->len, 32u);
+    TernSchedFilterFunc funcs[32];
+    guint removed[32] = { 0 };
+    for (guint f = 0; f < nf; f++)
+        funcs[f] = ((const TernSchedFilter *) filters_->pdata[f])->func;
+    m = 0;
+    for (guint i = 0; i < n; i++) {
+        const TernSchedHost *h = hosts[idx[i]];
+        guint f = 0;
+        while (f < nf && funcs[f](h, ctx))
+            f++;
+        if (f == nf)
+            idx[m++] = idx[i];
+        else
+            removed[f]++;
     }
+    for (guint f = 0; reason && f < nf; f++) {
+        if (!removed[f])
+            continue;
+        const TernSchedFilter *flt = filters_->pdata[f];
+        g_autoptr(GString) detail = g_string_new(NULL);
+        if (flt->explain)
+            flt->explain(ctx, detail);
+        note(reason, flt->name, removed[f], detail->str);
+    }
+    n = m;
     return n;
 }
