@@ -33,14 +33,22 @@ tern_sched_host_new(void)
 }
 
 void
-tern_sched_host_free(TernSchedHost *h)
+tern_sched_host_clear(TernSchedHost *h)
 {
-    if (!h)
-        return;
     g_free(h->host);
     g_free(h->nodename);
     g_free(h->uuid);
     g_strfreev(h->machine_types);
+    h->host = h->nodename = h->uuid = NULL;
+    h->machine_types = NULL;
+}
+
+void
+tern_sched_host_free(TernSchedHost *h)
+{
+    if (!h)
+        return;
+    tern_sched_host_clear(h);
     g_free(h);
 }
 

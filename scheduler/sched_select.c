@@ -99,7 +99,7 @@ candidates(TernSchedCache *cache, const TernSchedPolicy *p, const TernSchedReque
 {
     tern_sched_cache_read_lock(cache);
     guint nh;
-    TernSchedHost *const *hosts = tern_sched_cache_hosts(cache, &nh);
+    const TernSchedHost *hosts = tern_sched_cache_hosts(cache, &nh);
     g_autofree guint *idx = g_new(guint, nh ? nh : 1);
     for (guint i = 0; i < nh; i++)
         idx[i] = i;
@@ -115,7 +115,7 @@ candidates(TernSchedCache *cache, const TernSchedPolicy *p, const TernSchedReque
         guint have = tern_sched_weigh_top(&p->mult, hosts, idx, n, top, k);
         out = g_ptr_array_new_with_free_func((GDestroyNotify) tern_sched_pick_free);
         for (guint i = 0; i < have; i++)
-            g_ptr_array_add(out, pick_new(hosts[top[i].idx], r, top[i].weight));
+            g_ptr_array_add(out, pick_new(&hosts[top[i].idx], r, top[i].weight));
     }
     tern_sched_cache_read_unlock(cache);
     return out;
