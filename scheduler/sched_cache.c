@@ -144,3 +144,16 @@ tern_sched_cache_size(TernSchedCache *c)
     g_rw_lock_reader_unlock(&c->lock);
     return n;
 }
+
+void
+tern_sched_cache_update_many(TernSchedCache *c, const char *const *hosts, gpointer *datas,
+                             guint n, TernSchedHostFunc fn)
+{
+    g_rw_lock_writer_lock(&c->lock);
+    for (guint i = 0; i < n; i++) {
+        guint pos = GPOINTER_TO_UINT(g_hash_table_lookup(c->index, hosts[i]));
+        if (pos)
+            fn(&g_array_index(c->hosts, TernSchedHost, pos - 1), datas[i]);
+    }
+    g_rw_lock_writer_unlock(&c->lock);
+}

@@ -35,5 +35,9 @@ typedef void (*TernSchedHostFunc)(TernSchedHost *h, gpointer data);
 gboolean tern_sched_cache_update(TernSchedCache *c, const char *host, TernSchedHostFunc fn,
                                  gpointer data);
 guint tern_sched_cache_size(TernSchedCache *c);
+/* Many updates under one write lock: fn(host, data) for each name of hosts
+ * (n of them) that is cached, with data = datas[i]. */
+void tern_sched_cache_update_many(TernSchedCache *c, const char *const *hosts, gpointer *datas,
+                                  guint n, TernSchedHostFunc fn);
 
 #endif

@@ -131,7 +131,9 @@ tern_sched_select(TernSchedCache *cache, const TernSchedPolicy *p, const TernSch
     guint subset = (guint) MAX(p->host_subset_size, 1);
     guint nalt = alternates ? (guint) MAX(p->max_attempts - 1, 0) : 0;
     guint k = subset + nalt + SPARE_CANDIDATES;
-    gboolean move = r->is_move;
+    /* A move claim needs a migration uuid; without one the instance claims
+     * the destination in its own name (released by host, never its source). */
+    gboolean move = r->is_move && r->migration_uuid;
     g_autoptr(GPtrArray) result = g_ptr_array_new_with_free_func((GDestroyNotify) g_ptr_array_unref);
     g_autoptr(GArray) claimed = g_array_new(FALSE, FALSE, sizeof(Claimed));
     gint64 t_filter = 0, t_claim = 0;
