@@ -89,6 +89,7 @@ finally:
     for s in scheds:
         s.stop()
     db.close()
+    H.drop_vhost()
 if not t.failed:
     shutil.rmtree(work, ignore_errors=True)   # kept when a test failed: the logs
 sys.exit(t.done())

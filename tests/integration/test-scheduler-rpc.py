@@ -207,6 +207,7 @@ finally:
     if sched:
         sched.stop()
     db.close()
+    H.drop_vhost()
 if not t.failed:
     shutil.rmtree(work, ignore_errors=True)   # kept when a test failed: the logs
 sys.exit(t.done())
