@@ -40,6 +40,11 @@ def transport_url():
 
 def drop_vhost():
     global VHOST
+    try:    # stop Nova's reply listener before its vhost goes
+        from nova import rpc
+        rpc.cleanup()
+    except Exception:
+        pass
     if VHOST:
         _rabbitmqctl('delete_vhost', VHOST)
         VHOST = None
