@@ -82,9 +82,7 @@ main(int argc, char **argv)
         h->cpu_ratio = 16.0;
         h->ram_ratio = 1.5;
         h->disk_ratio = 1.0;
-        h->vcpus_cap = (gint64) (h->vcpus * 16.0);
-        h->memory_cap = (gint64) ((double) h->memory_mb * 1.5);
-        h->disk_cap = h->local_gb;
+        tern_sched_host_finish(h);
         g_ptr_array_add(hosts, h);
     }
     g_rand_free(rnd);

@@ -155,14 +155,13 @@ tern_sched_host_set_node(TernSchedHost *h, const TernCpuDb *cpudb, const TernDbC
     h->vcpus = n->vcpus;
     h->memory_mb = n->memory_mb;
     h->local_gb = n->local_gb;
+    h->reserved_vcpus = n->reserved_vcpus;
     h->reserved_memory_mb = n->reserved_memory_mb;
     h->reserved_disk_gb = n->reserved_disk_gb;
     h->cpu_ratio = n->cpu_allocation_ratio;
     h->ram_ratio = n->ram_allocation_ratio;
     h->disk_ratio = n->disk_allocation_ratio;
-    h->vcpus_cap = capacity(n->vcpus, n->reserved_vcpus, n->cpu_allocation_ratio);
-    h->memory_cap = capacity(n->memory_mb, n->reserved_memory_mb, n->ram_allocation_ratio);
-    h->disk_cap = capacity(n->local_gb, n->reserved_disk_gb, n->disk_allocation_ratio);
+    tern_sched_host_finish(h);
     h->vcpus_used = n->vcpus_used;
     h->memory_used = n->memory_mb_used;
     h->disk_used = n->local_gb_used;
@@ -188,6 +187,17 @@ tern_sched_host_set_node(TernSchedHost *h, const TernCpuDb *cpudb, const TernDbC
     /* A host that reported no guest CPU offers what its CPU is. */
     if (!h->guest_cpu.family)
         h->guest_cpu = h->host_cpu;
+}
+
+void
+tern_sched_host_finish(TernSchedHost *h)
+{
+    h->vcpus_cap = capacity(h->vcpus, h->reserved_vcpus, h->cpu_ratio);
+    h->memory_cap = capacity(h->memory_mb, h->reserved_memory_mb, h->ram_ratio);
+    h->disk_cap = capacity(h->local_gb, h->reserved_disk_gb, h->disk_ratio);
+    h->memory_free_base = h->memory_mb - h->reserved_memory_mb;
+    h->vcpus_ratio_total = (double) h->vcpus * h->cpu_ratio;
+    h->disk_free_base = h->local_gb - h->reserved_disk_gb;
 }
 
 void

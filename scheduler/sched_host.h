@@ -26,8 +26,10 @@ tern_sched_triple_bit(guint arch, guint hv, guint vm)
 int tern_sched_hv_from_name(const char *name);   /* -1 if NULL */
 int tern_sched_vm_from_name(const char *name);   /* -1 if NULL */
 
-/* Fields in the order the filters read them (the cache keeps hosts in one
- * contiguous array, so a filter pass streams through memory). */
+/* Fields in the order the filters and weighers read them (the cache keeps
+ * hosts in one contiguous array, so a pass streams through memory): the
+ * first 64 bytes and the compact CPU are all a decision reads of most
+ * hosts. */
 typedef struct {
     /* ComputeFilter, ImagePropertiesFilter */
     guint8 arch;                /* TernCpuArch of the host */
@@ -37,17 +39,23 @@ typedef struct {
     guint8 has_service;         /* a tern-compute services row exists */
     gint64 last_seen_up;        /* service heartbeat, µs since the epoch */
     guint64 triples;            /* supported_instances, tern_sched_triple_bit() */
-    /* Ram/Core/DiskFilter. Capacity = (total - reserved) * ratio, as claims count it. */
+    /* Ram/Core/DiskFilter and the weighers. Capacity = (total - reserved) *
+     * ratio, as claims count it (tern_sched_host_finish). */
     gint64 memory_used, memory_cap;
     gint64 vcpus_used, vcpus_cap;
     gint64 disk_used, disk_cap;
-    /* Weighers and limits. */
-    gint64 vcpus, memory_mb, local_gb;
-    gint64 reserved_memory_mb, reserved_disk_gb;
-    double cpu_ratio, ram_ratio, disk_ratio;
+    /* Weighers (Nova's HostState): free RAM = memory_free_base - used, free
+     * vCPUs = vcpus_ratio_total - used, free disk = (disk_free_base - used) GB. */
+    gint64 memory_free_base;    /* memory_mb - reserved_memory_mb */
+    double vcpus_ratio_total;   /* vcpus * cpu_ratio */
+    gint64 disk_free_base;      /* local_gb - reserved_disk_gb */
     /* CpuModelFilter: the guest CPU the host offers (new boots), compact.
      * family 0 = unknown. */
     TernCpuCompact guest_cpu;
+    /* Inventory (limits, tern_sched_host_finish). */
+    gint64 vcpus, memory_mb, local_gb;
+    gint64 reserved_vcpus, reserved_memory_mb, reserved_disk_gb;
+    double cpu_ratio, ram_ratio, disk_ratio;
     gint64 generation;
     /* The host CPU (what a live-migrated guest meets), compact. */
     TernCpuCompact host_cpu;
@@ -68,6 +76,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(TernSchedHost, tern_sched_host_free)
  * host then passes no CPU request) and is logged. */
 void tern_sched_host_set_node(TernSchedHost *h, const TernCpuDb *cpudb,
                               const TernDbComputeNode *node);
+/* Capacities and weigher bases from the inventory fields (vcpus,
+ * memory_mb, local_gb, reserved_*, *_ratio). */
+void tern_sched_host_finish(TernSchedHost *h);
 /* Service fields from a services row (NULL: no row). */
 void tern_sched_host_set_service(TernSchedHost *h, const TernDbService *svc);
 

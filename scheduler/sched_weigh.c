@@ -21,9 +21,11 @@ tern_sched_weigh_top(const TernSchedMultipliers *m, const TernSchedHost *hosts, 
         lo[w] = G_MAXDOUBLE;
         hi[w] = -G_MAXDOUBLE;
     }
-    /* Pass 1: min and max of each weigher. */
+    /* Pass 1: each host's raw values (kept, so pass 2 does not read the
+     * hosts again), min and max of each weigher. */
+    g_autofree double *vals = g_new(double, (gsize) n * 3);
     for (guint i = 0; i < n; i++) {
-        double v[3];
+        double *v = &vals[(gsize) i * 3];
         raw_values(&hosts[idx[i]], v);
         for (int w = 0; w < 3; w++) {
             lo[w] = MIN(lo[w], v[w]);
@@ -36,8 +38,7 @@ tern_sched_weigh_top(const TernSchedMultipliers *m, const TernSchedHost *hosts, 
     /* Pass 2: weights, best k kept sorted by insertion. */
     guint have = 0;
     for (guint i = 0; i < n; i++) {
-        double v[3];
-        raw_values(&hosts[idx[i]], v);
+        const double *v = &vals[(gsize) i * 3];
         double wt = (v[0] - lo[0]) * scale[0] + (v[1] - lo[1]) * scale[1] +
                     (v[2] - lo[2]) * scale[2];
         if (have == k && wt <= out[k - 1].weight)

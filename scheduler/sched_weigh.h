@@ -25,17 +25,17 @@ typedef struct {
 static inline double
 tern_sched_free_ram_mb(const TernSchedHost *h)
 {
-    return (double) (h->memory_mb - h->reserved_memory_mb - h->memory_used);
+    return (double) (h->memory_free_base - h->memory_used);
 }
 static inline double
 tern_sched_free_vcpus(const TernSchedHost *h)
 {
-    return (double) h->vcpus * h->cpu_ratio - (double) h->vcpus_used;
+    return h->vcpus_ratio_total - (double) h->vcpus_used;
 }
 static inline double
 tern_sched_free_disk_mb(const TernSchedHost *h)
 {
-    return (double) (h->local_gb - h->reserved_disk_gb - h->disk_used) * 1024.0;
+    return (double) (h->disk_free_base - h->disk_used) * 1024.0;
 }
 
 /* Weigh hosts[idx[0..n)] and write the best min(k, n) to out, best first

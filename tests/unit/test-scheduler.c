@@ -49,9 +49,10 @@ host(const char *name, TernCpuArch arch, const char *model, const char *flag, gb
     h->memory_mb = 32768;
     h->local_gb = 500;
     h->cpu_ratio = h->ram_ratio = h->disk_ratio = 1.0;
-    h->vcpus_cap = 16;
-    h->memory_cap = 32768;
-    h->disk_cap = 500;
+    tern_sched_host_finish(h);
+    g_assert_cmpint(h->vcpus_cap, ==, 16);
+    g_assert_cmpint(h->memory_cap, ==, 32768);
+    g_assert_cmpint(h->disk_cap, ==, 500);
     cpu_of(arch, model, flag, &h->guest_cpu);
     h->host_cpu = h->guest_cpu;
     return h;
