@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "scheduler/sched_error.h"
+#include "scheduler/sched_weigh.h"
 
 /* ---- the filters --------------------------------------------------------- */
 
@@ -301,6 +302,13 @@ guint
 tern_sched_filter_run(const GPtrArray *filters_, const TernSchedHost *hosts, guint *idx, guint n,
                       TernSchedFilterCtx *ctx, GString *reason)
 {
+    return tern_sched_filter_run_raw(filters_, hosts, idx, n, ctx, reason, NULL);
+}
+
+guint
+tern_sched_filter_run_raw(const GPtrArray *filters_, const TernSchedHost *hosts, guint *idx,
+                          guint n, TernSchedFilterCtx *ctx, GString *reason, double *raw)
+{
     const TernSchedRequest *r = ctx->req;
     guint m;
 
@@ -353,9 +361,15 @@ tern_sched_filter_run(const GPtrArray *filters_, const TernSchedHost *hosts, gui
         guint f = 0;
         while (f < nf && funcs[f](h, ctx))
             f++;
-        if (f == nf)
+        if (f == nf) {
+            if (raw) {
+                double *v = &raw[(gsize) m * 3];
+                v[0] = tern_sched_free_ram_mb(h);
+                v[1] = tern_sched_free_vcpus(h);
+                v[2] = tern_sched_free_disk_mb(h);
+            }
             idx[m++] = idx[i];
-        else
+        } else
             removed[f]++;
     }
     for (guint f = 0; reason && f < nf; f++) {

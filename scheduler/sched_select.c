@@ -105,14 +105,15 @@ candidates(TernSchedCache *cache, const TernSchedPolicy *p, const TernSchedReque
         idx[i] = i;
     TernSchedFilterCtx *ctx = g_new(TernSchedFilterCtx, 1);
     tern_sched_filter_ctx_init(ctx, r, p->cpudb, g_get_real_time(), p->down_time, p->default_az);
-    guint n = tern_sched_filter_run(p->filters, hosts, idx, nh, ctx, reason);
+    g_autofree double *raw = g_new(double, (gsize) (nh ? nh : 1) * 3);
+    guint n = tern_sched_filter_run_raw(p->filters, hosts, idx, nh, ctx, reason, raw);
     g_free(ctx);
     if (nh == 0)
         g_string_append(reason, "there are no compute hosts");
     GPtrArray *out = NULL;
     if (n > 0) {
         g_autofree TernSchedWeighed *top = g_new(TernSchedWeighed, k);
-        guint have = tern_sched_weigh_top(&p->mult, hosts, idx, n, top, k);
+        guint have = tern_sched_weigh_top_raw(&p->mult, raw, idx, n, top, k);
         out = g_ptr_array_new_with_free_func((GDestroyNotify) tern_sched_pick_free);
         for (guint i = 0; i < have; i++)
             g_ptr_array_add(out, pick_new(&hosts[top[i].idx], r, top[i].weight));

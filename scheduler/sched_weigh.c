@@ -1,17 +1,23 @@
 /* sched_weigh.c: Nova's weighers with its normalisation, best k kept. */
 #include "scheduler/sched_weigh.h"
 
-static inline void
-raw_values(const TernSchedHost *h, double v[3])
-{
-    v[0] = tern_sched_free_ram_mb(h);
-    v[1] = tern_sched_free_vcpus(h);
-    v[2] = tern_sched_free_disk_mb(h);
-}
-
 guint
 tern_sched_weigh_top(const TernSchedMultipliers *m, const TernSchedHost *hosts, const guint *idx,
                      guint n, TernSchedWeighed *out, guint k)
+{
+    g_autofree double *raw = g_new(double, (gsize) MAX(n, 1) * 3);
+    for (guint i = 0; i < n; i++) {
+        const TernSchedHost *h = &hosts[idx[i]];
+        raw[(gsize) i * 3] = tern_sched_free_ram_mb(h);
+        raw[(gsize) i * 3 + 1] = tern_sched_free_vcpus(h);
+        raw[(gsize) i * 3 + 2] = tern_sched_free_disk_mb(h);
+    }
+    return tern_sched_weigh_top_raw(m, raw, idx, n, out, k);
+}
+
+guint
+tern_sched_weigh_top_raw(const TernSchedMultipliers *m, const double *raw, const guint *idx,
+                         guint n, TernSchedWeighed *out, guint k)
 {
     if (n == 0 || k == 0)
         return 0;
@@ -21,12 +27,9 @@ tern_sched_weigh_top(const TernSchedMultipliers *m, const TernSchedHost *hosts, 
         lo[w] = G_MAXDOUBLE;
         hi[w] = -G_MAXDOUBLE;
     }
-    /* Pass 1: each host's raw values (kept, so pass 2 does not read the
-     * hosts again), min and max of each weigher. */
-    g_autofree double *vals = g_new(double, (gsize) n * 3);
+    /* Pass 1: min and max of each weigher. */
     for (guint i = 0; i < n; i++) {
-        double *v = &vals[(gsize) i * 3];
-        raw_values(&hosts[idx[i]], v);
+        const double *v = &raw[(gsize) i * 3];
         for (int w = 0; w < 3; w++) {
             lo[w] = MIN(lo[w], v[w]);
             hi[w] = MAX(hi[w], v[w]);
@@ -38,7 +41,7 @@ tern_sched_weigh_top(const TernSchedMultipliers *m, const TernSchedHost *hosts, 
     /* Pass 2: weights, best k kept sorted by insertion. */
     guint have = 0;
     for (guint i = 0; i < n; i++) {
-        const double *v = &vals[(gsize) i * 3];
+        const double *v = &raw[(gsize) i * 3];
         double wt = (v[0] - lo[0]) * scale[0] + (v[1] - lo[1]) * scale[1] +
                     (v[2] - lo[2]) * scale[2];
         if (have == k && wt <= out[k - 1].weight)

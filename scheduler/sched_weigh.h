@@ -42,5 +42,8 @@ tern_sched_free_disk_mb(const TernSchedHost *h)
  * (ties keep the order of idx). Returns how many were written. */
 guint tern_sched_weigh_top(const TernSchedMultipliers *m, const TernSchedHost *hosts,
                            const guint *idx, guint n, TernSchedWeighed *out, guint k);
+/* The same from raw values already read (3 per host of idx, in order). */
+guint tern_sched_weigh_top_raw(const TernSchedMultipliers *m, const double *raw, const guint *idx,
+                               guint n, TernSchedWeighed *out, guint k);
 
 #endif
