@@ -376,6 +376,32 @@ tern_compute_check_can_live_migrate_destination(TernComputeManager *m, const Ter
 
 /* ---------------------------------------------------- source: checks */
 
+/* What the source knows of the guest, into migrate data: shared storage,
+ * block migration, and tern's extras (arch, machine type, live guest CPU,
+ * disks, memory). disks is stolen. */
+static void
+source_facts(TernComputeManager *m, virDomainPtr dom, json_t *lmd, json_t *disks,
+             gboolean shared, gboolean block)
+{
+    g_autofree char *arch = tern_compute_domain_value(dom, "./os/type/@arch");
+    g_autofree char *machine = tern_compute_domain_machine(dom);
+    json_t *gcpu = tern_compute_domain_cpu_json(m, dom, arch ? arch : m->facts->arch);
+    virDomainInfo info;
+    guint64 mem_kib = virDomainGetInfo(dom, &info) == 0 ? info.maxMem : 0;
+    lmd_set(lmd, "is_shared_instance_path", json_boolean(shared));
+    lmd_set(lmd, "is_shared_block_storage", json_boolean(shared));
+    lmd_set(lmd, "block_migration", json_boolean(block));
+    lmd_set(lmd, "is_volume_backed", json_false());
+    lmd_set(lmd, "image_type", json_string("qcow2"));
+    lmd_set(lmd, "src_supports_native_luks", json_true());
+    lmd_set(lmd, "tern_arch", json_string(arch ? arch : m->facts->arch));
+    if (machine)
+        lmd_set(lmd, "tern_machine_type", json_string(machine));
+    lmd_set(lmd, "tern_guest_cpu", gcpu);
+    lmd_set(lmd, "tern_disks", disks);
+    lmd_set(lmd, "tern_memory_mb", json_integer((json_int_t)(mem_kib / 1024)));
+}
+
 json_t *
 tern_compute_check_can_live_migrate_source(TernComputeManager *m, const TernRpcRequest *req,
                                            GError **error)
@@ -408,25 +434,9 @@ tern_compute_check_can_live_migrate_source(TernComputeManager *m, const TernRpcR
     /* local disks and no shared instances folder: they are copied along */
     gboolean block = !shared && (json_is_true(json_object_get(lmd_data(lmd), "block_migration")) ||
                                  json_array_size(disks) > 0);
-    g_autofree char *arch = tern_compute_domain_value(dom, "./os/type/@arch");
-    g_autofree char *machine = tern_compute_domain_machine(dom);
-    json_t *gcpu = tern_compute_domain_cpu_json(m, dom, arch ? arch : m->facts->arch);
-    virDomainInfo info;
-    guint64 mem_kib = virDomainGetInfo(dom, &info) == 0 ? info.maxMem : 0;
+    source_facts(m, dom, lmd, disks, shared, block);
     virDomainFree(dom);
     virConnectClose(conn);
-    lmd_set(lmd, "is_shared_instance_path", json_boolean(shared));
-    lmd_set(lmd, "is_shared_block_storage", json_boolean(shared));
-    lmd_set(lmd, "block_migration", json_boolean(block));
-    lmd_set(lmd, "is_volume_backed", json_false());
-    lmd_set(lmd, "image_type", json_string("qcow2"));
-    lmd_set(lmd, "src_supports_native_luks", json_true());
-    lmd_set(lmd, "tern_arch", json_string(arch ? arch : m->facts->arch));
-    if (machine)
-        lmd_set(lmd, "tern_machine_type", json_string(machine));
-    lmd_set(lmd, "tern_guest_cpu", gcpu);
-    lmd_set(lmd, "tern_disks", disks);
-    lmd_set(lmd, "tern_memory_mb", json_integer((json_int_t)(mem_kib / 1024)));
     return g_steal_pointer(&lmd);
 }
 
@@ -768,6 +778,26 @@ live_migration_run(LiveJob *j)
     TernComputeManager *m = j->m;
     g_autoptr(GError) err = NULL;
     report_migration(m, j->ctx, j->migration, json_pack("{s:s}", "status", "preparing"));
+    /* the migrate data may have passed through a Python peer that drops
+     * tern's extras: the source knows them, fill them in again */
+    {
+        virConnectPtr c = tern_compute_conn(m, &err);
+        virDomainPtr dom = c ? virDomainLookupByUUIDString(c, j->uuid) : NULL;
+        if (!dom) {
+            if (c)
+                virConnectClose(c);
+            rollback(j, "error", "the instance's domain is not on the source");
+            return;
+        }
+        json_t *d0 = lmd_data(j->lmd);
+        gboolean shared = json_is_true(json_object_get(d0, "is_shared_instance_path"));
+        json_t *disks = domain_disks(m, dom);
+        gboolean block = !shared && (json_is_true(json_object_get(d0, "block_migration")) ||
+                                     json_array_size(disks) > 0);
+        source_facts(m, dom, j->lmd, disks, shared, block);
+        virDomainFree(dom);
+        virConnectClose(c);
+    }
 
     /* the destination gets ready */
     json_t *pre_args = json_pack("{s:O, s:n, s:O}", "instance", j->instance, "disk",

@@ -45,4 +45,4 @@ tests_integration_test_compute_libvirt_DEPENDENCIES = $(TERN_LAYER_LIBS)
 
 # tern-compute as a daemon over real RPC (tests/integration/test-compute-daemon.py)
 TESTS += tests/integration/test-compute-daemon.py
-EXTRA_DIST += tests/integration/test-compute-daemon.py
+EXTRA_DIST += tests/integration/test-compute-daemon.py tests/integration/compute_peer.py
