@@ -44,5 +44,6 @@ tests_integration_test_compute_libvirt_LDADD = $(TERN_LIBS)
 tests_integration_test_compute_libvirt_DEPENDENCIES = $(TERN_LAYER_LIBS)
 
 # tern-compute as a daemon over real RPC (tests/integration/test-compute-daemon.py)
-TESTS += tests/integration/test-compute-daemon.py
-EXTRA_DIST += tests/integration/test-compute-daemon.py tests/integration/compute_peer.py
+TESTS += tests/integration/test-compute-daemon.py tests/integration/test-compute-migrate-checks.py
+EXTRA_DIST += tests/integration/test-compute-daemon.py tests/integration/compute_peer.py \
+	tests/integration/test-compute-migrate-checks.py
