@@ -440,6 +440,8 @@ tern_compute_check_can_live_migrate_source(TernComputeManager *m, const TernRpcR
     return g_steal_pointer(&lmd);
 }
 
+static json_t *job_updates(virTypedParameterPtr params, int n);
+
 /* ---------------------------------------------- destination: prepare */
 
 static int
@@ -538,8 +540,22 @@ tern_compute_post_live_migration_at_destination(TernComputeManager *m,
     g_autoptr(GError) err = NULL;
     virConnectPtr conn = tern_compute_conn(m, &err);
     int ps = TERN_POWER_NOSTATE;
+    /* libvirt keeps the incoming job's figures here (downtime, memory):
+     * answered to the source, which has lost its domain */
+    json_t *stats = json_object();
     if (conn) {
         tern_guest_power_state(conn, id, &ps, NULL);
+        virDomainPtr dom = virDomainLookupByUUIDString(conn, id);
+        int type = 0, n = 0;
+        virTypedParameterPtr params = NULL;
+        if (dom && virDomainGetJobStats(dom, &type, &params, &n,
+                                        VIR_DOMAIN_JOB_STATS_COMPLETED) == 0) {
+            json_decref(stats);
+            stats = job_updates(params, n);
+            virTypedParamsFree(params, n);
+        }
+        if (dom)
+            virDomainFree(dom);
         virConnectClose(conn);
     }
     set_migrating(m, id, FALSE);
@@ -549,11 +565,12 @@ tern_compute_post_live_migration_at_destination(TernComputeManager *m,
                   "active", "task_state", "power_state", ps),
         FALSE, &err);
     if (!r) {
+        json_decref(stats);
         g_propagate_error(error, g_steal_pointer(&err));
         return NULL;
     }
     TERN_INFO(TERN_COMPUTE_LOG, "instance %s now lives on %s (power state %d)", id, m->host, ps);
-    return json_null();
+    return stats;   /* Nova's returns None; a tern source reads the figures */
 }
 
 json_t *
@@ -903,7 +920,13 @@ live_migration_run(LiveJob *j)
         TERN_WARN(TERN_COMPUTE_LOG, "post_live_migration_at_destination on %s: %s", j->dest,
                   err->message);
         g_clear_error(&err);
+    } else if (json_is_object(post)) {
+        json_object_update_missing(final, post);
     }
+    json_t *dt = json_object_get(final, "downtime_ms");
+    if (json_is_integer(dt))
+        TERN_INFO(TERN_COMPUTE_LOG, "instance %s: downtime %" JSON_INTEGER_FORMAT " ms", j->uuid,
+                  json_integer_value(dt));
     if (block || !json_is_true(json_object_get(d, "is_shared_instance_path")))
         tern_instance_disks_remove(m->instances_path, j->uuid, NULL);
     json_object_set_new(final, "status", json_string("completed"));
