@@ -47,3 +47,7 @@ tests_integration_test_compute_libvirt_DEPENDENCIES = $(TERN_LAYER_LIBS)
 TESTS += tests/integration/test-compute-daemon.py tests/integration/test-compute-migrate-checks.py
 EXTRA_DIST += tests/integration/test-compute-daemon.py tests/integration/compute_peer.py \
 	tests/integration/test-compute-migrate-checks.py
+# real QEMU guests through the RPC and live migration between two real
+# libvirt hosts (skips without TERN_TEST_LIBVIRT_URI; hosts part needs root)
+TESTS += tests/e2e/test-compute-daemon-e2e.py
+EXTRA_DIST += tests/e2e/test-compute-daemon-e2e.py
