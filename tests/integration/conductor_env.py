@@ -157,7 +157,7 @@ class World:
 
     def start_conductor(self, name="cond1", opts=None):
         sections = {"conductor": {"stuck_build_timeout": 4, "recovery_interval": 1,
-                                  "stuck_migration_timeout": 30}}
+                                  "stuck_migration_timeout": 5}}
         for sec, o in (opts or {}).items():
             sections.setdefault(sec, {}).update(o)
         conf = self.tern_conf(name, sections)
@@ -281,7 +281,23 @@ class Nova:
 
 # --- the test peers -------------------------------------------------------------
 
-def x86_node(host, model, features, vcpus=8, memory_mb=16384):
+def model_features(model):
+    """Every feature of an x86 cpu_map model (tern-manage cpu baseline
+    --features of that one CPU), as a host's capabilities list them."""
+    import re
+    path = os.path.join(os.environ.get("TMPDIR", "/tmp"), "tern-model-%d.xml" % os.getpid())
+    with open(path, "w") as fh:
+        fh.write("<cpus><cpu><arch>x86_64</arch><model>%s</model><vendor>Intel</vendor>"
+                 "</cpu></cpus>" % model)
+    r = subprocess.run([os.path.join(BUILD, "tern-manage"), "cpu", "baseline", path,
+                        "--features"], capture_output=True, text=True, timeout=60)
+    os.unlink(path)
+    return re.findall(r'<feature policy="require" name="([^"]+)"', r.stdout)
+
+
+def x86_node(host, model, features=None, vcpus=8, memory_mb=16384):
+    if features is None:
+        features = model_features(model)
     cpu_info = json.dumps({"arch": "x86_64", "model": model, "vendor": "Intel",
                            "topology": {"cells": 1, "sockets": 1, "cores": vcpus, "threads": 1},
                            "features": features})
@@ -321,6 +337,7 @@ class PeerCompute:
         self.host = host
         self.node = node
         self.fail_builds = fail_builds
+        self.migrate_mode = "complete"   # or "fail", "silent"
         self.builds = []
         self.calls = []
         outer = self
@@ -377,6 +394,15 @@ class PeerCompute:
 
     def _migrate(self, migration_uuid):
         t = self.nova.tern
+        if self.migrate_mode == "silent":
+            return
+        if self.migrate_mode == "fail":
+            t.call(self.nova.ctx, "migration_update", migration_uuid=migration_uuid,
+                   updates={"status": "running", "progress": 10})
+            t.call(self.nova.ctx, "migration_update", migration_uuid=migration_uuid,
+                   updates={"status": "failed",
+                            "error": "simulated: destination libvirtd went away"})
+            return
         t.call(self.nova.ctx, "migration_update", migration_uuid=migration_uuid,
                updates={"status": "running", "progress": 40, "memory_total": 512 << 20,
                         "memory_processed": 200 << 20, "memory_remaining": 312 << 20})
