@@ -215,20 +215,20 @@ instance_update_txn(TernDb *db, gpointer data, GError **error)
     json_t *gcpu = json_object_get(u->updates, "guest_cpu");
     json_t *mt = json_object_get(u->updates, "machine_type");
     json_t *launched = json_object_get(u->updates, "launched_at");
-    if (json_is_object(gcpu) || json_is_string(mt) || launched) {
-        /* The guest's boot facts: its CPU, and the machine type kept with it
-         * (instances.guest_cpu->>'machine_type', see docs/tern-rpc.md). */
-        g_autoptr(json_t) rec = json_is_object(gcpu) ? json_deep_copy(gcpu)
-                                                     : tern_conductor_json_parse(inst->guest_cpu);
-        if (json_is_string(mt))
-            json_object_set(rec, "machine_type", mt);
-        else if (!json_object_get(rec, "machine_type") && inst->guest_cpu) {
-            g_autoptr(json_t) old = tern_conductor_json_parse(inst->guest_cpu);
-            if (json_object_get(old, "machine_type"))
-                json_object_set(rec, "machine_type", json_object_get(old, "machine_type"));
-        }
-        g_autofree char *text = json_object_size(rec) ? json_dumps(rec, JSON_COMPACT) : NULL;
+    if (json_is_object(gcpu) || launched) {
+        /* The guest CPU it booted with (launched_at = now). */
+        g_autofree char *text = json_is_object(gcpu) ? json_dumps(gcpu, JSON_COMPACT)
+                                                     : g_strdup(inst->guest_cpu);
         if (tern_db_instance_set_launched(db, inst->uuid, text, error) < 0)
+            return -1;
+    }
+    if (json_is_string(mt)) {
+        /* The machine type it booted with, kept with its image properties as
+         * "machine_type" (docs/tern-rpc.md): where the scheduler reads it. */
+        const char *params[] = { inst->uuid, json_string_value(mt) };
+        if (tern_db_command(db, "UPDATE instances SET image_properties = image_properties || "
+                            "jsonb_build_object('machine_type', $2::text), updated_at = now() "
+                            "WHERE uuid = $1::uuid", 2, params, TERN_DB_EXEC_DEFAULT, error) < 0)
             return -1;
     }
     if (u->exp || u->ts || u->vs || u->ps) {
