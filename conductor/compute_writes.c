@@ -262,10 +262,12 @@ do_instance_update(const TernRpcRequest *req, gpointer user_data, GError **error
         return NULL;
     g_autoptr(GError) err = NULL;
     g_autoptr(TernDbInstance) inst = NULL;
-    if (tern_db_instance_get(db, uuid, FALSE, &inst, &err) < 0) {
+    if (tern_db_instance_get(db, uuid, TRUE, &inst, &err) < 0) {
         db_error_to_remote(error, err, "InstanceNotFound", uuid);
         return NULL;
     }
+    if (inst->deleted)   /* a report of a deleted instance (again): nothing to write */
+        return tern_conductor_instance_json(inst);
     json_t *exp = json_object_get(req->args, "expected_task_state");
     json_t *ts = json_object_get(updates, "task_state");
     json_t *vs = json_object_get(updates, "vm_state");
@@ -302,6 +304,14 @@ do_instance_update(const TernRpcRequest *req, gpointer user_data, GError **error
         return NULL;
     if (g_strcmp0(after->vm_state, "building") != 0)
         tern_conductor_build_done(c, uuid);
+    if (g_strcmp0(after->vm_state, "deleted") == 0) {
+        /* The compute terminated it: free its resources, soft-delete the row. */
+        if (tern_db_release(db, uuid, NULL, NULL, error) < 0
+            || tern_db_instance_destroy(db, uuid, error) < 0)
+            return NULL;
+        TERN_INFO(LOG, "instance %s deleted on %s: claims released", uuid,
+                  after->host ? after->host : "no host");
+    }
     TERN_DEBUG(LOG, "instance %s updated: %s/%s power %" G_GINT64_FORMAT, uuid, after->vm_state,
                after->task_state ? after->task_state : "-", after->power_state);
     return tern_conductor_instance_json(after);

@@ -157,7 +157,9 @@ tern_conductor_service_start(TernService *svc, GError **error)
         conductor_free(c);
         return -1;
     }
-    c->flows = g_thread_pool_new(build_job_run, NULL, 8, FALSE, error);
+    c->flows = g_thread_pool_new(build_job_run, NULL,
+                                 (gint)tern_config_get_int(conf, "conductor", "workers"), FALSE,
+                                 error);
     if (!c->flows) {
         conductor_free(c);
         return -1;

@@ -74,11 +74,12 @@ precheck_error(GError **error, const char *fmt, ...)
 /* The instance's guest CPU from its record (NULL and no error when there is
  * none, or when it cannot be read: the destination's own check decides). */
 static TernCpu *
-instance_guest_cpu(const TernCpuDb *cpudb, const TernDbInstance *inst, TernCpuArch arch)
+guest_cpu_from_json(const TernCpuDb *cpudb, const TernDbInstance *inst, const char *text,
+                    TernCpuArch arch)
 {
-    if (!inst->guest_cpu)
+    if (!text)
         return NULL;
-    g_autoptr(json_t) g = tern_conductor_json_parse(inst->guest_cpu);
+    g_autoptr(json_t) g = tern_conductor_json_parse(text);
     TernCpuArch garch = tern_cpu_arch_from_name(jstr(g, "arch"));
     if (garch == TERN_CPU_ARCH_NONE)
         garch = arch;
@@ -212,7 +213,12 @@ tern_conductor_check_host_for_instance(TernConductor *c, TernDb *db, const TernD
         precheck_error(error, "host %s reported no readable CPU (%s)", dest->host, err->message);
         return -1;
     }
-    g_autoptr(TernCpu) guest = instance_guest_cpu(cpudb, inst, arch);
+    /* The guest CPU: as recorded at boot; a host-model guest recorded without
+     * its expansion has the CPU its source host offers to guests; failing
+     * both, the source host's CPU (Nova's rule). */
+    g_autoptr(TernCpu) guest = guest_cpu_from_json(cpudb, inst, inst->guest_cpu, arch);
+    if (!guest && src)
+        guest = guest_cpu_from_json(cpudb, inst, src->guest_cpu, arch);
     if (!guest && src && src->cpu_info) {
         g_autoptr(TernCpu) scpu = tern_cpu_from_info_json(cpudb, src->cpu_info, NULL);
         if (scpu && scpu->model) {

@@ -15,5 +15,6 @@ tern_conductor_LDADD = $(TERN_LIBS)
 tern_conductor_DEPENDENCIES = $(TERN_LAYER_LIBS)
 
 # tests: the flows on real RabbitMQ + PostgreSQL, driven by python3-nova
-TESTS += tests/integration/test-conductor.py
-EXTRA_DIST += tests/integration/test-conductor.py tests/integration/conductor_env.py
+TESTS += tests/integration/test-conductor.py tests/integration/test-conductor-computes.py
+EXTRA_DIST += tests/integration/test-conductor.py tests/integration/test-conductor-computes.py \
+	tests/integration/conductor_env.py

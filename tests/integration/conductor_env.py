@@ -162,6 +162,22 @@ class World:
         return self.start(name, [os.path.join(BUILD, "tern-scheduler"), "--config-file", conf],
                           ready="serving select_destinations")
 
+    def start_compute(self, host, facts_dir, images_path, virt_type="qemu", extra=None):
+        """A real tern-compute on libvirt's test driver with simulated host
+        facts (a folder like tests/data/hosts/x86_64)."""
+        sections = {
+            "DEFAULT": {"report_interval": 1, "shutdown_timeout": 2},
+            "compute": {"instances_path": os.path.join(self.tmp, host, "instances"),
+                        "images_path": images_path, "node_report_interval": 3},
+            "libvirt": {"connection_uri": "test:///default", "virt_type": virt_type,
+                        "host_facts_dir": facts_dir},
+        }
+        for sec, o in (extra or {}).items():
+            sections.setdefault(sec, {}).update(o)
+        conf = self.tern_conf(host, sections)
+        return self.start(host, [os.path.join(BUILD, "tern-compute"), "--config-file", conf],
+                          ready="tern-compute started", timeout=60)
+
     def start_conductor(self, name="cond1", opts=None):
         sections = {"conductor": {"stuck_build_timeout": 4, "recovery_interval": 1,
                                   "stuck_migration_timeout": 5}}
@@ -187,6 +203,12 @@ class World:
 
     def clean(self):
         for key in list(self.procs):
+            p = self.procs[key]
+            if p.poll() is None:
+                try:
+                    p.send_signal(signal.SIGCONT)
+                except OSError:
+                    pass
             self.kill(key)
         try:
             self.db.close()
@@ -246,13 +268,14 @@ class Nova:
                                    swap=0, extra_specs={}, rxtx_factor=1.0, vcpu_weight=None,
                                    disabled=False, is_public=True, description=None)
 
-    def build(self, name, arch, flavor=None, os_distro="debian11", force_host=None):
+    def build(self, name, arch, flavor=None, os_distro="debian11", force_host=None,
+              image_id=None, props=None):
         """schedule_and_build_instances for one instance; returns its uuid."""
         o = self.objects
         iu = str(uuid.uuid4())
         flavor = flavor or self.flavor()
-        image_id = str(uuid.uuid4())
-        props = {"hw_architecture": arch, "os_distro": os_distro}
+        image_id = image_id or str(uuid.uuid4())
+        props = dict(props or {}, hw_architecture=arch, os_distro=os_distro)
         image = {"id": image_id, "name": "img-" + arch, "status": "active", "min_disk": 0,
                  "min_ram": 0, "properties": props}
         inst = o.Instance(uuid=iu, display_name=name, hostname=name, project_id="p1",
