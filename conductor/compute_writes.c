@@ -441,15 +441,21 @@ do_migration_update(const TernRpcRequest *req, gpointer user_data, GError **erro
             g_free(m->error), m->error = g_strdup(jstr(u, "error"));
         if (g_strcmp0(m->status, "completed") == 0)
             m->progress = 100;
+        /* A final status: claims and the instance first, the record last, so
+         * whoever sees the migration completed sees the instance moved. */
+        if (g_strv_contains(final_statuses, m->status ? m->status : "")
+            && tern_conductor_migration_finish(c, db, m, error) < 0)
+            return NULL;
         if (tern_db_migration_save(db, m, error) < 0)
             return NULL;
-    } else if (status && g_strcmp0(status, m->status) != 0) {
-        TERN_WARN(LOG, "migration %s is %s already; update to %s ignored", uuid, m->status,
-                  status);
+    } else {
+        if (status && g_strcmp0(status, m->status) != 0)
+            TERN_WARN(LOG, "migration %s is %s already; update to %s ignored", uuid, m->status,
+                      status);
+        /* Finishing is idempotent: a retry after a lost reply completes it. */
+        if (tern_conductor_migration_finish(c, db, m, error) < 0)
+            return NULL;
     }
-    if (g_strv_contains(final_statuses, m->status ? m->status : "")
-        && tern_conductor_migration_finish(c, db, m, error) < 0)
-        return NULL;
     g_autoptr(TernDbMigration) after = NULL;
     if (tern_db_migration_get(db, uuid, &after, error) < 0)
         return NULL;

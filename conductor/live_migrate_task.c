@@ -290,14 +290,15 @@ static void
 abort_before_move(TernConductor *c, TernDb *db, TernDbMigration *m, const char *status,
                   const char *reason)
 {
-    tern_db_migration_set_status(db, m->uuid, status, reason, NULL);
     g_free(m->status);
     m->status = g_strdup(status);
     g_free(m->error);
     m->error = g_strdup(reason);
+    /* claims and instance first, the record last (see migration_update) */
     g_autoptr(GError) err = NULL;
     if (tern_conductor_migration_finish(c, db, m, &err) < 0)
         TERN_ERROR(LOG, "migration %s: cannot restore claims: %s", m->uuid, err->message);
+    tern_db_migration_set_status(db, m->uuid, status, reason, NULL);
 }
 
 /* --- the flow ------------------------------------------------------------------ */

@@ -110,13 +110,13 @@ recover_migrations(TernConductor *c, TernDb *db)
                                   c->migration_timeout);
         TERN_WARN(LOG, "migration %s of instance %s: %s; marking it error", m->uuid,
                   m->instance_uuid, why);
-        tern_db_migration_set_status(db, m->uuid, "error", why, NULL);
         g_free(m->status);
         m->status = g_strdup("error");
         if (tern_conductor_migration_finish(c, db, m, &err) < 0) {
             TERN_ERROR(LOG, "migration %s: cannot restore claims: %s", m->uuid, err->message);
             g_clear_error(&err);
         }
+        tern_db_migration_set_status(db, m->uuid, "error", why, NULL);
     }
 }
 

@@ -132,10 +132,11 @@ class World:
         return path
 
     def start(self, key, argv, ready=None, timeout=30):
+        start_at = len(self.log(key))   # a restart appends to the same log
         log = open(os.path.join(self.tmp, key + ".log"), "a")
         p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
         self.procs[key] = p
-        if ready and not wait_for(lambda: ready in self.log(key), timeout):
+        if ready and not wait_for(lambda: ready in self.log(key)[start_at:], timeout):
             raise RuntimeError("%s did not start: %s" % (key, self.log(key)[-2000:]))
         return p
 
@@ -185,7 +186,7 @@ class World:
             sections.setdefault(sec, {}).update(o)
         conf = self.tern_conf(name, sections)
         return self.start(name, [os.path.join(BUILD, "tern-conductor"), "--config-file", conf],
-                          ready="tern-conductor started")
+                          ready="tern-conductor started", timeout=90)
 
     def query(self, sql, *args):
         cur = self.db.cursor()
@@ -201,7 +202,9 @@ class World:
                           "JOIN compute_nodes n ON n.id = a.node_id ORDER BY 1, 2")
         return [r for r in rows if not consumers or r[0] in consumers]
 
-    def clean(self):
+    def clean(self, keep=False):
+        """Stop everything, drop the database and vhost; the work folder
+        (configs, logs) is kept when keep (a failed run), else removed."""
         for key in list(self.procs):
             p = self.procs[key]
             if p.poll() is None:
@@ -224,6 +227,11 @@ class World:
             pass
         if self.vhost:
             rabbitmqctl("delete_vhost", self.vhost)
+        if keep:
+            sys.stderr.write("# logs kept in %s\n" % self.tmp)
+        else:
+            import shutil
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 # --- python3-nova -----------------------------------------------------------

@@ -223,7 +223,7 @@ finally:
     if tap.failed:
         for key in ("cond1", "sched1", "x86-1", "x86-2", "x86-old", "p9"):
             sys.stderr.write("==== %s\n%s\n" % (key, world.log(key)[-4000:]))
-    world.clean()
+    world.clean(keep=bool(tap.failed))
 rc = tap.done()
 sys.stdout.flush()
 os._exit(rc)   # oslo's reply listener threads would keep a finished test alive

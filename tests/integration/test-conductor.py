@@ -340,7 +340,7 @@ finally:
             nova_rpc.TRANSPORT.cleanup()
     except Exception:  # noqa: BLE001
         pass
-    world.clean()
+    world.clean(keep=bool(tap.failed))
 rc = tap.done()
 sys.stdout.flush()
 os._exit(rc)   # oslo's reply listener threads would keep a finished test alive
