@@ -96,6 +96,27 @@ try:
               sp and sp["guest_cpu"] and sp["guest_cpu"].get("model") == "POWER9"
               and sp["image_properties"].get("machine_type") == "pseries-10.0", sp)
 
+    # --- tern_admin server_create, forced to a host ------------------------------------
+    import uuid as uuidlib
+    made = nova.admin_call("server_create", name="vm-admin",
+                           image={"id": str(uuidlib.uuid4()),
+                                  "properties": {"hw_architecture": "x86_64",
+                                                 "os_distro": "debian11"}},
+                           flavor={"name": "m1.tiny", "vcpus": 1, "memory_mb": 256},
+                           host="x86-c", count=2)
+    tap.check("server_create returns the instances BUILDING at once",
+              [m["name"] for m in made] == ["vm-admin-1", "vm-admin-2"] and
+              all(m["vm_state"] == "building" for m in made), made)
+    states = [nova.wait_state(m["uuid"], ["active", "error"]) for m in made]
+    tap.check("server_create with host: both ACTIVE on the requested host",
+              all(st and st["vm_state"] == "active" and st["host"] == "x86-c" for st in states),
+              states)
+    try:
+        nova.admin_call("server_create", name="bad", image={"id": "x"}, flavor={"vcpus": "a"})
+        tap.check("server_create with a bad flavor fails", False)
+    except Exception as e:  # noqa: BLE001 (a RemoteError naming the problem)
+        tap.check("server_create with a bad flavor: an error naming it", "flavor" in str(e), e)
+
     # --- a failing compute: reschedule to the alternate ------------------------------
     nova.admin_call("host_set_enabled", host="x86-bad", enabled=True)
     time.sleep(1)
