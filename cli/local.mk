@@ -12,3 +12,7 @@ tern_DEPENDENCIES = $(TERN_LAYER_LIBS)
 
 # flavors an operator can start from (tern server create --flavor)
 dist_pkgdata_DATA += etc/tern/flavors.ini
+
+# tests: the tern CLI against a tern_admin peer on a real RabbitMQ
+TESTS += tests/integration/test-cli.sh
+EXTRA_DIST += tests/integration/test-cli.sh tests/integration/cli-peer.py

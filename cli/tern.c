@@ -234,8 +234,13 @@ config_files(int argc, char **argv, char ***argv_out, int *argc_out)
         } else if (strcmp(argv[i], "--config-dir") == 0 ||
                    g_str_has_prefix(argv[i], "--config-dir=")) {
             given = TRUE;
-        } else if (argv[i][0] != '-') {
-            break;
+        } else {
+            /* options end at the command group */
+            gboolean group = FALSE;
+            for (int t = 0; tables[t]; t++)
+                group = group || strcmp(argv[i], tables[t][0].group) == 0;
+            if (group)
+                break;
         }
     }
     *argv_out = g_new0(char *, argc + 3);

@@ -109,6 +109,15 @@ int_of(json_t *m, const char *key)
 }
 
 /* One progress line: "running [#####-----] 52%  512.0 MiB of 1.0 GiB, 490.0 MiB left, 85.3 MiB/s" */
+/* g_format_size's text with a plain space (it puts a no-break space). */
+static char *
+size_text(gint64 bytes)
+{
+    g_autofree char *t = g_format_size_full((guint64) MAX(bytes, 0), G_FORMAT_SIZE_IEC_UNITS);
+    g_auto(GStrv) parts = g_strsplit(t, "\u00a0", -1);
+    return g_strjoinv(" ", parts);
+}
+
 static char *
 progress_line(json_t *m, double speed)
 {
@@ -125,13 +134,13 @@ progress_line(json_t *m, double speed)
         g_string_append_c(s, i < pct * 30 / 100 ? '#' : '-');
     g_string_append_printf(s, "] %3d%%", pct);
     if (total > 0) {
-        g_autofree char *d = g_format_size_full((guint64) done, G_FORMAT_SIZE_IEC_UNITS);
-        g_autofree char *t = g_format_size_full((guint64) total, G_FORMAT_SIZE_IEC_UNITS);
-        g_autofree char *l = g_format_size_full((guint64) left, G_FORMAT_SIZE_IEC_UNITS);
+        g_autofree char *d = size_text(done);
+        g_autofree char *t = size_text(total);
+        g_autofree char *l = size_text(left);
         g_string_append_printf(s, "  %s of %s transferred, %s remaining", d, t, l);
     }
     if (speed > 0) {
-        g_autofree char *v = g_format_size_full((guint64) speed, G_FORMAT_SIZE_IEC_UNITS);
+        g_autofree char *v = size_text((gint64) speed);
         g_string_append_printf(s, ", %s/s", v);
     }
     return g_string_free(s, FALSE);

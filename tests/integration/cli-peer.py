@@ -7,7 +7,10 @@ It keeps a small in-memory cloud: three hosts (two x86_64, one ppc64le POWER9
 without md-clear), servers that build in ~1 s, and live migrations that
 advance a quarter of the memory per migration_show.
 
-    cli-peer.py URL    serve until stdin closes; prints READY once serving
+    cli-peer.py URL EXCHANGE   serve until stdin closes; prints READY once
+                               serving (EXCHANGE: the control_exchange, so
+                               that a real conductor on the same broker
+                               does not share the test's queue)
 """
 import sys
 import threading
@@ -197,7 +200,7 @@ uuid_mod = uuid
 def main():
     conf = cfg.ConfigOpts()
     conf([])
-    messaging.set_transport_defaults(control_exchange="nova")
+    messaging.set_transport_defaults(control_exchange=sys.argv[2])
     transport = messaging.get_rpc_transport(conf, url=sys.argv[1])
     target = messaging.Target(topic="conductor", server="cli-peer")
     server = messaging.get_rpc_server(transport, target, [Admin()], executor="threading")
