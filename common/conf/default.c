@@ -27,6 +27,8 @@ const TernOpt tern_opts_default[] = {
     { "DEFAULT", "service_down_time", TERN_OPT_INT, "60",
       "A service whose last heartbeat is older than this many seconds is down.",
       .min = 1, .max = 86400 },
+    { "DEFAULT", "default_availability_zone", TERN_OPT_STRING, "nova",
+      "The availability zone of every compute host (tern has no host aggregates)." },
     { "DEFAULT", "cpu_allocation_ratio", TERN_OPT_FLOAT, "16.0",
       "Virtual CPUs per physical CPU a host may give out.", .fmin = 0.0, .fmax = 1000.0 },
     { "DEFAULT", "ram_allocation_ratio", TERN_OPT_FLOAT, "1.5",

@@ -1,0 +1,132 @@
+/* sched_cache.c: the in-memory host set (array + name index + rwlock). */
+#include "scheduler/sched_cache.h"
+
+struct _TernSchedCache {
+    GRWLock lock;
+    GPtrArray *hosts;        /* TernSchedHost*, owned */
+    GHashTable *index;       /* host name (borrowed from the host) -> position + 1 */
+};
+
+TernSchedCache *
+tern_sched_cache_new(void)
+{
+    TernSchedCache *c = g_new0(TernSchedCache, 1);
+    g_rw_lock_init(&c->lock);
+    c->hosts = g_ptr_array_new_with_free_func((GDestroyNotify) tern_sched_host_free);
+    c->index = g_hash_table_new(g_str_hash, g_str_equal);
+    return c;
+}
+
+void
+tern_sched_cache_free(TernSchedCache *c)
+{
+    if (!c)
+        return;
+    g_hash_table_unref(c->index);
+    g_ptr_array_unref(c->hosts);
+    g_rw_lock_clear(&c->lock);
+    g_free(c);
+}
+
+void
+tern_sched_cache_read_lock(TernSchedCache *c)
+{
+    g_rw_lock_reader_lock(&c->lock);
+}
+
+void
+tern_sched_cache_read_unlock(TernSchedCache *c)
+{
+    g_rw_lock_reader_unlock(&c->lock);
+}
+
+TernSchedHost *const *
+tern_sched_cache_hosts(TernSchedCache *c, guint *n)
+{
+    *n = c->hosts->len;
+    return (TernSchedHost *const *) c->hosts->pdata;
+}
+
+static void
+put_locked(TernSchedCache *c, TernSchedHost *h, gboolean keep_service)
+{
+    guint pos = GPOINTER_TO_UINT(g_hash_table_lookup(c->index, h->host));
+    if (pos) {
+        TernSchedHost *old = c->hosts->pdata[pos - 1];
+        if (keep_service) {
+            h->has_service = old->has_service;
+            h->svc_disabled = old->svc_disabled;
+            h->last_seen_up = old->last_seen_up;
+        }
+        g_hash_table_remove(c->index, old->host);
+        tern_sched_host_free(old);
+        c->hosts->pdata[pos - 1] = h;
+        g_hash_table_insert(c->index, h->host, GUINT_TO_POINTER(pos));
+    } else {
+        g_ptr_array_add(c->hosts, h);
+        g_hash_table_insert(c->index, h->host, GUINT_TO_POINTER(c->hosts->len));
+    }
+}
+
+void
+tern_sched_cache_put(TernSchedCache *c, TernSchedHost *h, gboolean keep_service)
+{
+    g_rw_lock_writer_lock(&c->lock);
+    put_locked(c, h, keep_service);
+    g_rw_lock_writer_unlock(&c->lock);
+}
+
+gboolean
+tern_sched_cache_remove(TernSchedCache *c, const char *host)
+{
+    g_rw_lock_writer_lock(&c->lock);
+    guint pos = GPOINTER_TO_UINT(g_hash_table_lookup(c->index, host));
+    if (pos) {
+        TernSchedHost *old = c->hosts->pdata[pos - 1];
+        g_hash_table_remove(c->index, old->host);
+        guint last = c->hosts->len - 1;
+        if (pos - 1 != last) {
+            /* Move the last host into the hole. */
+            TernSchedHost *moved = c->hosts->pdata[last];
+            c->hosts->pdata[pos - 1] = moved;
+            c->hosts->pdata[last] = old;
+            g_hash_table_insert(c->index, moved->host, GUINT_TO_POINTER(pos));
+        }
+        g_ptr_array_remove_index(c->hosts, last);
+    }
+    g_rw_lock_writer_unlock(&c->lock);
+    return pos != 0;
+}
+
+void
+tern_sched_cache_replace_all(TernSchedCache *c, GPtrArray *hosts)
+{
+    g_rw_lock_writer_lock(&c->lock);
+    g_hash_table_remove_all(c->index);
+    g_ptr_array_set_size(c->hosts, 0);
+    for (guint i = 0; i < hosts->len; i++) {
+        put_locked(c, hosts->pdata[i], FALSE);
+        hosts->pdata[i] = NULL;
+    }
+    g_rw_lock_writer_unlock(&c->lock);
+}
+
+gboolean
+tern_sched_cache_update(TernSchedCache *c, const char *host, TernSchedHostFunc fn, gpointer data)
+{
+    g_rw_lock_writer_lock(&c->lock);
+    guint pos = GPOINTER_TO_UINT(g_hash_table_lookup(c->index, host));
+    if (pos)
+        fn(c->hosts->pdata[pos - 1], data);
+    g_rw_lock_writer_unlock(&c->lock);
+    return pos != 0;
+}
+
+guint
+tern_sched_cache_size(TernSchedCache *c)
+{
+    g_rw_lock_reader_lock(&c->lock);
+    guint n = c->hosts->len;
+    g_rw_lock_reader_unlock(&c->lock);
+    return n;
+}

@@ -1,0 +1,72 @@
+/* sched_filter.h: host filters ([filter_scheduler] enabled_filters, Nova's
+ * names where the meaning matches) and the pass that runs them in order over
+ * the host set, counting how many hosts each removed so NoValidHost can say
+ * which filter left nothing and why.
+ *
+ *   ComputeFilter            compute node enabled, service enabled and up
+ *                            (heartbeat within [DEFAULT] service_down_time)
+ *   AvailabilityZoneFilter   tern's schema has no host aggregates: every host
+ *                            is in [DEFAULT] default_availability_zone; a
+ *                            request for another zone matches no host
+ *   ImagePropertiesFilter    hw_architecture / hw_emulation_architecture,
+ *                            img_hv_type, hw_vm_mode against supported guest
+ *                            types; a guest of another arch than the host's
+ *                            only on a TCG-only host or when emulation is
+ *                            asked; for a live migration the recorded
+ *                            machine type must be offered
+ *   RamFilter, CoreFilter, DiskFilter
+ *                            used + requested <= (total - reserved) * ratio
+ *   CpuModelFilter           the CPU the guest needs (model, features, CPU
+ *                            traits, mitigations) within the guest CPU the
+ *                            host offers; for a live migration within the
+ *                            destination's host CPU
+ * Before the filters (as Nova's host manager does): ignore_hosts (and the
+ * source of a move), force_hosts / force_nodes, requested_destination. */
+#ifndef TERN_SCHED_FILTER_H
+#define TERN_SCHED_FILTER_H
+
+#include <glib.h>
+
+#include "scheduler/sched_host.h"
+#include "scheduler/sched_request.h"
+
+/* Per-pass state shared by the filters of one request. */
+typedef struct {
+    const TernSchedRequest *req;
+    const TernCpuDb *cpudb;
+    gint64 now;                 /* µs */
+    int down_time;              /* seconds */
+    gboolean az_ok;             /* the request's zone is the hosts' zone */
+    /* CpuModelFilter: why hosts failed. */
+    guint cpu_other_family, cpu_generation, cpu_vendor, cpu_forbidden, cpu_older;
+    guint32 missing[TERN_CPU_SET_MAX];
+    /* Compute filter. */
+    guint down, disabled;
+} TernSchedFilterCtx;
+
+typedef gboolean (*TernSchedFilterFunc)(const TernSchedHost *h, TernSchedFilterCtx *ctx);
+typedef void (*TernSchedFilterExplain)(TernSchedFilterCtx *ctx, GString *out);
+
+typedef struct {
+    const char *name;
+    TernSchedFilterFunc func;
+    TernSchedFilterExplain explain;   /* may be NULL */
+} TernSchedFilter;
+
+/* The filter of that name, or NULL. */
+const TernSchedFilter *tern_sched_filter_find(const char *name);
+/* Filters by name, in order; an unknown name is TERN_SCHED_ERROR_CONFIG. */
+GPtrArray *tern_sched_filters_from_names(const char *const *names, GError **error);
+
+void tern_sched_filter_ctx_init(TernSchedFilterCtx *ctx, const TernSchedRequest *req,
+                                const TernCpuDb *cpudb, gint64 now, int down_time,
+                                const char *default_az);
+
+/* Run the host-list rules then each filter over hosts[idx[0..n)], keeping
+ * the survivors in idx (in order). Returns how many remain; reason (may be
+ * NULL) receives "ComputeFilter removed 2 hosts; CpuModelFilter removed 7
+ * hosts: missing md-clear (7)" for every step that removed hosts. */
+guint tern_sched_filter_run(const GPtrArray *filters, TernSchedHost *const *hosts, guint *idx,
+                            guint n, TernSchedFilterCtx *ctx, GString *reason);
+
+#endif

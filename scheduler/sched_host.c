@@ -1,0 +1,157 @@
+/* sched_host.c: building a scheduler host (compact CPU, guest-type mask,
+ * capacities) from its database rows. */
+#include "scheduler/sched_host.h"
+
+#include <string.h>
+
+#include "common/log.h"
+
+int
+tern_sched_hv_from_name(const char *name)
+{
+    if (!name)
+        return -1;
+    if (g_ascii_strcasecmp(name, "qemu") == 0)
+        return TERN_SCHED_HV_QEMU;
+    if (g_ascii_strcasecmp(name, "kvm") == 0)
+        return TERN_SCHED_HV_KVM;
+    return TERN_SCHED_HV_OTHER;
+}
+
+int
+tern_sched_vm_from_name(const char *name)
+{
+    if (!name)
+        return -1;
+    return g_ascii_strcasecmp(name, "hvm") == 0 ? TERN_SCHED_VM_HVM : TERN_SCHED_VM_OTHER;
+}
+
+TernSchedHost *
+tern_sched_host_new(void)
+{
+    return g_new0(TernSchedHost, 1);
+}
+
+void
+tern_sched_host_free(TernSchedHost *h)
+{
+    if (!h)
+        return;
+    g_free(h->host);
+    g_free(h->nodename);
+    g_free(h->uuid);
+    g_strfreev(h->machine_types);
+    g_free(h);
+}
+
+gboolean
+tern_sched_cpu_compact(const TernCpuDb *cpudb, TernCpuArch arch, const char *model,
+                       const char *const *features, TernCpuMode mode, TernCpuCompact *out,
+                       GError **error)
+{
+    memset(out, 0, sizeof(*out));
+    if (arch == TERN_CPU_ARCH_NONE || !model || !*model) {
+        g_set_error(error, TERN_CPU_ERROR, TERN_CPU_ERROR_UNKNOWN_MODEL, "no CPU model");
+        return FALSE;
+    }
+    g_autoptr(TernCpu) cpu = tern_cpu_from_model(cpudb, arch, mode, model, NULL, error);
+    if (!cpu)
+        return FALSE;
+    if (features && features[0]) {
+        memset(&cpu->features, 0, sizeof(cpu->features));
+        for (const char *const *f = features; *f; f++) {
+            int i = tern_cpu_db_feature_index(cpudb, arch, *f);
+            if (i >= 0)
+                tern_cpu_set_add(&cpu->features, (guint) i);
+        }
+    }
+    tern_cpu_compact(cpudb, cpu, out);
+    return TRUE;
+}
+
+static gint64
+capacity(gint64 total, gint64 reserved, double ratio)
+{
+    gint64 c = (gint64) ((double) (total - reserved) * ratio);
+    return c < 0 ? 0 : c;
+}
+
+void
+tern_sched_host_set_node(TernSchedHost *h, const TernCpuDb *cpudb, const TernDbComputeNode *n)
+{
+    g_free(h->host);
+    h->host = g_strdup(n->host);
+    g_free(h->nodename);
+    h->nodename = g_strdup(n->hypervisor_hostname ? n->hypervisor_hostname : n->host);
+    g_free(h->uuid);
+    h->uuid = g_strdup(n->uuid);
+    g_strfreev(h->machine_types);
+    h->machine_types = g_strdupv(n->machine_types ? n->machine_types : (char *[]) { NULL });
+    h->generation = n->generation;
+    TernCpuArch arch = tern_cpu_arch_from_name(n->arch);
+    h->arch = (guint8) arch;
+    h->node_disabled = n->disabled ? 1 : 0;
+
+    h->triples = 0;
+    gboolean kvm = FALSE;
+    for (guint i = 0; n->supported_instances && i < n->supported_instances->len; i++) {
+        const TernDbGuestType *t = n->supported_instances->pdata[i];
+        int hv = tern_sched_hv_from_name(t->hv_type);
+        int vm = tern_sched_vm_from_name(t->vm_mode);
+        if (hv < 0)
+            hv = TERN_SCHED_HV_OTHER;
+        if (vm < 0)
+            vm = TERN_SCHED_VM_HVM;
+        if (hv == TERN_SCHED_HV_KVM)
+            kvm = TRUE;
+        h->triples |= tern_sched_triple_bit(tern_cpu_arch_from_name(t->arch), (guint) hv,
+                                            (guint) vm);
+    }
+    h->tcg_only = !kvm;
+
+    h->vcpus = n->vcpus;
+    h->memory_mb = n->memory_mb;
+    h->local_gb = n->local_gb;
+    h->reserved_memory_mb = n->reserved_memory_mb;
+    h->reserved_disk_gb = n->reserved_disk_gb;
+    h->cpu_ratio = n->cpu_allocation_ratio;
+    h->ram_ratio = n->ram_allocation_ratio;
+    h->disk_ratio = n->disk_allocation_ratio;
+    h->vcpus_cap = capacity(n->vcpus, n->reserved_vcpus, n->cpu_allocation_ratio);
+    h->memory_cap = capacity(n->memory_mb, n->reserved_memory_mb, n->ram_allocation_ratio);
+    h->disk_cap = capacity(n->local_gb, n->reserved_disk_gb, n->disk_allocation_ratio);
+    h->vcpus_used = n->vcpus_used;
+    h->memory_used = n->memory_mb_used;
+    h->disk_used = n->local_gb_used;
+
+    g_autoptr(GError) err = NULL;
+    if (n->guest_cpu_model &&
+        !tern_sched_cpu_compact(cpudb, arch, n->guest_cpu_model,
+                                (const char *const *) n->guest_cpu_features, TERN_CPU_MODE_HOST,
+                                &h->guest_cpu, &err)) {
+        TERN_WARN("tern.scheduler", "host %s: guest CPU %s ignored: %s", n->host,
+                  n->guest_cpu_model, err->message);
+        g_clear_error(&err);
+    } else if (!n->guest_cpu_model) {
+        memset(&h->guest_cpu, 0, sizeof(h->guest_cpu));
+    }
+    if (n->cpu_model &&
+        !tern_sched_cpu_compact(cpudb, arch, n->cpu_model, (const char *const *) n->cpu_features,
+                                TERN_CPU_MODE_HOST, &h->host_cpu, &err)) {
+        TERN_WARN("tern.scheduler", "host %s: host CPU %s ignored: %s", n->host, n->cpu_model,
+                  err->message);
+    } else if (!n->cpu_model) {
+        memset(&h->host_cpu, 0, sizeof(h->host_cpu));
+    }
+    /* A host that reported no guest CPU offers what its CPU is. */
+    if (!h->guest_cpu.family)
+        h->guest_cpu = h->host_cpu;
+}
+
+void
+tern_sched_host_set_service(TernSchedHost *h, const TernDbService *svc)
+{
+    h->has_service = svc != NULL;
+    h->svc_disabled = svc && (svc->disabled || svc->forced_down);
+    h->last_seen_up = svc ? svc->last_seen_up : 0;
+}

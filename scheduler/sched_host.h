@@ -1,0 +1,81 @@
+/* sched_host.h: one host as the scheduler keeps it in memory: small ints,
+ * bitmasks and cpu/'s compact CPU form, so a filter pass over 100,000 hosts
+ * is a tight loop without pointers to chase or strings to compare.
+ *
+ * Supported guest types (Nova's supported_instances triples (arch,
+ * hypervisor type, vm mode)) are one bit each in a 64-bit mask, see
+ * tern_sched_triple_bit(). */
+#ifndef TERN_SCHED_HOST_H
+#define TERN_SCHED_HOST_H
+
+#include <glib.h>
+
+#include "cpu/cpu.h"
+#include "db/db.h"
+
+/* Hypervisor types and vm modes of a triple. */
+enum { TERN_SCHED_HV_QEMU = 0, TERN_SCHED_HV_KVM, TERN_SCHED_HV_OTHER, TERN_SCHED_HV_N };
+enum { TERN_SCHED_VM_HVM = 0, TERN_SCHED_VM_OTHER, TERN_SCHED_VM_N };
+#define TERN_SCHED_ARCH_N 5      /* TernCpuArch values; 0 (NONE) = an arch tern has no CPU driver for */
+
+static inline guint64
+tern_sched_triple_bit(guint arch, guint hv, guint vm)
+{
+    return G_GUINT64_CONSTANT(1) << ((arch * TERN_SCHED_HV_N + hv) * TERN_SCHED_VM_N + vm);
+}
+int tern_sched_hv_from_name(const char *name);   /* -1 if NULL */
+int tern_sched_vm_from_name(const char *name);   /* -1 if NULL */
+
+typedef struct {
+    char *host;                 /* service host */
+    char *nodename;             /* hypervisor_hostname */
+    char *uuid;                 /* compute node uuid */
+    char **machine_types;       /* NULL-terminated */
+    gint64 generation;
+    guint8 arch;                /* TernCpuArch of the host */
+    guint8 tcg_only;            /* offers no kvm guest type: every guest is emulated */
+    guint8 node_disabled;       /* compute node disabled */
+    guint8 svc_disabled;        /* service disabled or forced down */
+    guint8 has_service;         /* a tern-compute services row exists */
+    gint64 last_seen_up;        /* service heartbeat, µs since the epoch */
+    guint64 triples;            /* supported_instances, tern_sched_triple_bit() */
+    /* Inventory and usage. Capacity = (total - reserved) * ratio, as claims count it. */
+    gint64 vcpus, memory_mb, local_gb;
+    gint64 reserved_memory_mb, reserved_disk_gb;
+    gint64 vcpus_cap, memory_cap, disk_cap;
+    gint64 vcpus_used, memory_used, disk_used;
+    double cpu_ratio, ram_ratio, disk_ratio;
+    /* The guest CPU the host offers (new boots) and its host CPU (what a
+     * live-migrated guest meets), compact. family 0 = unknown. */
+    TernCpuCompact guest_cpu;
+    TernCpuCompact host_cpu;
+} TernSchedHost;
+
+TernSchedHost *tern_sched_host_new(void);
+void tern_sched_host_free(TernSchedHost *h);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TernSchedHost, tern_sched_host_free)
+
+/* Fill h from a compute_nodes row (service fields are left as they are).
+ * A CPU model cpu_map does not know leaves that compact at family 0 (the
+ * host then passes no CPU request) and is logged. */
+void tern_sched_host_set_node(TernSchedHost *h, const TernCpuDb *cpudb,
+                              const TernDbComputeNode *node);
+/* Service fields from a services row (NULL: no row). */
+void tern_sched_host_set_service(TernSchedHost *h, const TernDbService *svc);
+
+/* Is the service up at now (µs) with down_time seconds? */
+static inline gboolean
+tern_sched_host_is_up(const TernSchedHost *h, gint64 now, int down_time)
+{
+    return h->has_service && !h->svc_disabled &&
+           now - h->last_seen_up <= (gint64) down_time * G_USEC_PER_SEC;
+}
+
+/* Compact CPU from a model and a full feature list (features NULL or empty:
+ * the model's). mode is TERN_CPU_MODE_HOST for hosts. Returns FALSE (out
+ * zeroed) when the model is unknown. */
+gboolean tern_sched_cpu_compact(const TernCpuDb *cpudb, TernCpuArch arch, const char *model,
+                                const char *const *features, TernCpuMode mode,
+                                TernCpuCompact *out, GError **error);
+
+#endif

@@ -1,0 +1,82 @@
+/* sched_request.h: what one select_destinations call asks for, read once
+ * from Nova's RequestSpec into flat fields the filters test per host:
+ * resources, the acceptable guest types as a mask, the CPU it needs in
+ * cpu/'s compact form, host lists, and for a live migration the instance's
+ * recorded guest CPU and machine type.
+ *
+ * CPU requests, from the flavor's extra specs and the image's properties:
+ *   trait:HW_CPU_X86_<X>=required|forbidden   (Nova's CPU traits)
+ *   image traits_required                      (Nova's image property)
+ *   tern:cpu_model=Skylake-Client-IBRS         (a cpu_map model the guest needs)
+ *   tern:cpu_flags=+md-clear,+pcid             (features the guest needs,
+ *                                               e.g. mitigations)
+ * Nova validates `hw:` extra specs at its API, so tern's own keys live
+ * under `tern:`. */
+#ifndef TERN_SCHED_REQUEST_H
+#define TERN_SCHED_REQUEST_H
+
+#include <glib.h>
+
+#include "cpu/cpu.h"
+#include "db/db.h"
+#include "rpc/object.h"
+
+typedef struct {
+    char *instance_uuid;
+    gint64 num_instances;
+    /* Per instance. */
+    gint64 vcpus, memory_mb, disk_gb;
+    /* ImagePropertiesFilter: the guest arch (NONE with arch_name set for an
+     * arch tern has no CPU driver for), emulated (hw_emulation_architecture),
+     * and the guest types a host must offer one of. */
+    char *arch_name;
+    TernCpuArch arch;
+    gboolean emulated;
+    char *hv_type, *vm_mode;
+    guint64 triples_mask;       /* 0 = no constraint */
+    char *availability_zone;
+    /* CpuModelFilter. */
+    gboolean has_cpu;
+    TernCpuCompact cpu;         /* what the guest needs */
+    TernCpuFeatureSet cpu_extra;   /* of which named on top of the model (flags, traits) */
+    char *cpu_model;            /* the model asked / recorded (messages), or NULL */
+    gboolean has_forbidden;
+    TernCpuFeatureSet forbidden;
+    char *cpu_desc;             /* "Skylake-Client-IBRS +md-clear" (messages) */
+    /* Host lists (NULL-terminated or NULL). */
+    char **force_hosts, **force_nodes, **ignore_hosts;
+    char *dest_host, *dest_node;   /* requested_destination */
+    /* scheduler_hints of tern's conductor (docs/tern-rpc.md). */
+    gboolean hint_live_move;
+    char *hint_migration_uuid;
+    /* Live migration. */
+    gboolean is_move;
+    char *migration_uuid;       /* consumer of the move claim (may be NULL) */
+    char *source_host;
+    char *machine_type;         /* recorded machine type the destination must offer */
+} TernSchedRequest;
+
+TernSchedRequest *tern_sched_request_new(void);
+void tern_sched_request_free(TernSchedRequest *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TernSchedRequest, tern_sched_request_free)
+
+/* Read a RequestSpec object. Unknown models, features or traits are errors
+ * (TERN_SCHED_ERROR_INVALID) naming them. */
+TernSchedRequest *tern_sched_request_from_spec(const TernCpuDb *cpudb, const TernObject *spec,
+                                               GError **error);
+
+/* Turn r into a live migration of inst (its row from the database): same
+ * arch as the instance, its recorded guest CPU (JSON {"arch","mode","model",
+ * "features","xml"}) needed from the destination's host CPU, the source
+ * host ignored, the recorded machine type (image property hw_machine_type)
+ * needed. migration_uuid may be NULL. */
+int tern_sched_request_set_move(TernSchedRequest *r, const TernCpuDb *cpudb,
+                                const TernDbInstance *inst, const char *migration_uuid,
+                                GError **error);
+
+/* The guest-type mask for (arch, emulated, hv_type, vm_mode); exposed for
+ * tests. arch_name NULL = any arch. */
+guint64 tern_sched_request_triples_mask(const char *arch_name, gboolean emulated,
+                                        const char *hv_type, const char *vm_mode);
+
+#endif

@@ -1,0 +1,265 @@
+/* sched_sync.c: host cache <- PostgreSQL (full load, change feed,
+ * heartbeat poll). */
+#include "scheduler/sched_sync.h"
+
+#include <string.h>
+
+#include <glib-unix.h>
+
+#include "common/log.h"
+#include "db/db.h"
+
+struct _TernSchedSync {
+    TernSchedCache *cache;
+    const TernCpuDb *cpudb;
+    TernDb *db;
+    TernDbListener *listener;
+    gint64 heartbeat_since;     /* µs: newest heartbeat seen, minus a margin */
+    GSource *fd_source;
+    GSource *timer;
+    int fd;
+    GMainContext *ctx;
+};
+
+#define HEARTBEAT_MARGIN (2 * G_USEC_PER_SEC)
+
+static void
+apply_service(TernSchedHost *h, gpointer data)
+{
+    tern_sched_host_set_service(h, data);
+}
+
+static int
+load_all(TernSchedSync *s, GError **error)
+{
+    g_autoptr(GPtrArray) nodes = NULL;
+    g_autoptr(GPtrArray) svcs = NULL;
+    if (tern_db_compute_node_list(s->db, &nodes, error) < 0 ||
+        tern_db_service_list(s->db, TERN_SCHED_COMPUTE_BINARY, &svcs, error) < 0)
+        return -1;
+    g_autoptr(GHashTable) by_host = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < svcs->len; i++) {
+        TernDbService *svc = svcs->pdata[i];
+        g_hash_table_insert(by_host, svc->host, svc);
+        s->heartbeat_since = MAX(s->heartbeat_since, svc->last_seen_up - HEARTBEAT_MARGIN);
+    }
+    g_autoptr(GPtrArray) hosts = g_ptr_array_new_with_free_func((GDestroyNotify) tern_sched_host_free);
+    for (guint i = 0; i < nodes->len; i++) {
+        TernDbComputeNode *n = nodes->pdata[i];
+        TernSchedHost *h = tern_sched_host_new();
+        tern_sched_host_set_node(h, s->cpudb, n);
+        tern_sched_host_set_service(h, g_hash_table_lookup(by_host, n->host));
+        g_ptr_array_add(hosts, h);
+    }
+    tern_sched_cache_replace_all(s->cache, hosts);
+    TERN_INFO("tern.scheduler", "host cache loaded: %u hosts, %u compute services", nodes->len,
+              svcs->len);
+    return 0;
+}
+
+int
+tern_sched_sync_reload(TernSchedSync *s, GError **error)
+{
+    return load_all(s, error);
+}
+
+TernSchedSync *
+tern_sched_sync_new(TernSchedCache *cache, const TernCpuDb *cpudb, const char *url,
+                    int max_retries, int retry_interval, GError **error)
+{
+    g_autoptr(TernSchedSync) s = g_new0(TernSchedSync, 1);
+    s->cache = cache;
+    s->cpudb = cpudb;
+    s->fd = -1;
+    if (!(s->db = tern_db_open(url, max_retries, retry_interval, error)))
+        return NULL;
+    /* Listen from the newest change before loading, so nothing between the
+     * load and the first read is missed (a change seen twice is harmless). */
+    gint64 latest = 0;
+    if (tern_db_changes_latest(s->db, &latest, error) < 0)
+        return NULL;
+    if (!(s->listener = tern_db_listener_open(url, max_retries, retry_interval, latest, error)))
+        return NULL;
+    if (load_all(s, error) < 0)
+        return NULL;
+    return g_steal_pointer(&s);
+}
+
+void
+tern_sched_sync_free(TernSchedSync *s)
+{
+    if (!s)
+        return;
+    if (s->fd_source) {
+        g_source_destroy(s->fd_source);
+        g_source_unref(s->fd_source);
+    }
+    if (s->timer) {
+        g_source_destroy(s->timer);
+        g_source_unref(s->timer);
+    }
+    tern_db_listener_close(s->listener);
+    tern_db_close(s->db);
+    g_free(s);
+}
+
+static int
+refresh_node(TernSchedSync *s, const char *host, GError **error)
+{
+    g_autoptr(TernDbComputeNode) node = NULL;
+    g_autoptr(GError) err = NULL;
+    if (tern_db_compute_node_get(s->db, host, &node, &err) < 0) {
+        if (g_error_matches(err, TERN_DB_ERROR, TERN_DB_ERROR_NOT_FOUND)) {
+            tern_sched_cache_remove(s->cache, host);
+            return 0;
+        }
+        g_propagate_error(error, g_steal_pointer(&err));
+        return -1;
+    }
+    TernSchedHost *h = tern_sched_host_new();
+    tern_sched_host_set_node(h, s->cpudb, node);
+    tern_sched_cache_put(s->cache, h, TRUE);
+    return 0;
+}
+
+static int
+refresh_service(TernSchedSync *s, const char *host, GError **error)
+{
+    g_autoptr(TernDbService) svc = NULL;
+    g_autoptr(GError) err = NULL;
+    if (tern_db_service_get(s->db, TERN_SCHED_COMPUTE_BINARY, host, &svc, &err) < 0 &&
+        !g_error_matches(err, TERN_DB_ERROR, TERN_DB_ERROR_NOT_FOUND)) {
+        g_propagate_error(error, g_steal_pointer(&err));
+        return -1;
+    }
+    tern_sched_cache_update(s->cache, host, apply_service, svc);
+    return 0;
+}
+
+int
+tern_sched_sync_changes(TernSchedSync *s, int wait_ms, GError **error)
+{
+    g_autoptr(GPtrArray) changes = NULL;
+    int rc = wait_ms > 0 ? tern_db_listener_wait(s->listener, wait_ms, &changes, error)
+                         : tern_db_listener_read(s->listener, &changes, error);
+    if (rc < 0)
+        return -1;
+    if (changes->len == 0)
+        return 0;
+    if (changes->len > TERN_SCHED_SYNC_RELOAD_BATCH)
+        return load_all(s, error);
+    g_autoptr(GHashTable) nodes = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) svcs = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < changes->len; i++) {
+        TernDbChange *c = changes->pdata[i];
+        if (strcmp(c->table, "compute_nodes") == 0)
+            g_hash_table_add(nodes, c->key);
+        else if (strcmp(c->table, "services") == 0)
+            g_hash_table_add(svcs, c->key);
+    }
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, nodes);
+    while (g_hash_table_iter_next(&it, &key, NULL))
+        if (refresh_node(s, key, error) < 0)
+            return -1;
+    g_hash_table_iter_init(&it, svcs);
+    while (g_hash_table_iter_next(&it, &key, NULL))
+        if (refresh_service(s, key, error) < 0)
+            return -1;
+    return 0;
+}
+
+typedef struct {
+    gint64 last_seen_up;
+} Beat;
+
+static void
+apply_beat(TernSchedHost *h, gpointer data)
+{
+    const Beat *b = data;
+    if (b->last_seen_up > h->last_seen_up)
+        h->last_seen_up = b->last_seen_up;
+}
+
+int
+tern_sched_sync_heartbeats(TernSchedSync *s, GError **error)
+{
+    g_autofree char *since = g_strdup_printf("%" G_GINT64_FORMAT, s->heartbeat_since);
+    const char *params[] = { TERN_SCHED_COMPUTE_BINARY, since };
+    g_autoptr(PGresult) r = tern_db_exec_prepared(s->db, "tern_sched_heartbeats",
+        "SELECT host, (extract(epoch FROM last_seen_up) * 1000000)::bigint FROM services"
+        " WHERE binary_name = $1 AND last_seen_up > to_timestamp($2::bigint / 1000000.0)",
+        2, params, TERN_DB_EXEC_RETRY_SAFE, error);
+    if (!r)
+        return -1;
+    gint64 newest = 0;
+    for (int i = 0; i < PQntuples(r); i++) {
+        Beat b = { tern_db_get_int(r, i, 1) };
+        newest = MAX(newest, b.last_seen_up);
+        tern_sched_cache_update(s->cache, PQgetvalue(r, i, 0), apply_beat, &b);
+    }
+    if (newest - HEARTBEAT_MARGIN > s->heartbeat_since)
+        s->heartbeat_since = newest - HEARTBEAT_MARGIN;
+    return 0;
+}
+
+static void attach_fd(TernSchedSync *s);
+
+static gboolean
+on_input(gint fd, GIOCondition cond, gpointer data)
+{
+    (void) fd;
+    (void) cond;
+    TernSchedSync *s = data;
+    g_autoptr(GError) err = NULL;
+    if (tern_sched_sync_changes(s, 0, &err) < 0)
+        TERN_WARN("tern.scheduler", "host cache: change feed: %s", err->message);
+    if (tern_db_listener_fd(s->listener) != s->fd) {
+        attach_fd(s);   /* reconnected: a new socket */
+        return G_SOURCE_REMOVE;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static void
+attach_fd(TernSchedSync *s)
+{
+    if (s->fd_source) {
+        g_source_destroy(s->fd_source);
+        g_source_unref(s->fd_source);
+        s->fd_source = NULL;
+    }
+    s->fd = tern_db_listener_fd(s->listener);
+    if (s->fd < 0)
+        return;
+    s->fd_source = g_unix_fd_source_new(s->fd, G_IO_IN | G_IO_HUP | G_IO_ERR);
+    g_source_set_callback(s->fd_source, (GSourceFunc) (void (*)(void)) on_input, s, NULL);
+    g_source_attach(s->fd_source, s->ctx);
+}
+
+static gboolean
+on_timer(gpointer data)
+{
+    TernSchedSync *s = data;
+    g_autoptr(GError) err = NULL;
+    if (tern_sched_sync_heartbeats(s, &err) < 0)
+        TERN_WARN("tern.scheduler", "host cache: heartbeat poll: %s", err->message);
+    /* Also catch up if the socket watch missed anything (after a reconnect). */
+    g_clear_error(&err);
+    if (tern_sched_sync_changes(s, 0, &err) < 0)
+        TERN_WARN("tern.scheduler", "host cache: change feed: %s", err->message);
+    if (tern_db_listener_fd(s->listener) != s->fd)
+        attach_fd(s);
+    return G_SOURCE_CONTINUE;
+}
+
+void
+tern_sched_sync_attach(TernSchedSync *s, GMainContext *ctx, guint interval_ms)
+{
+    s->ctx = ctx;
+    attach_fd(s);
+    s->timer = g_timeout_source_new(interval_ms);
+    g_source_set_callback(s->timer, on_timer, s, NULL);
+    g_source_attach(s->timer, ctx);
+}

@@ -1,0 +1,46 @@
+/* sched_weigh.h: Nova's RAM, CPU and disk weighers. Each weigher's raw
+ * values (free RAM MB, free vCPUs with the allocation ratio, free disk MB)
+ * are normalised over the hosts that passed the filters to [0, 1] (all 0
+ * when they are equal), multiplied by [filter_scheduler]
+ * ram/cpu/disk_weight_multiplier and summed; the highest weight wins, so a
+ * negative multiplier stacks. Only the best k are kept, without sorting
+ * the whole set. */
+#ifndef TERN_SCHED_WEIGH_H
+#define TERN_SCHED_WEIGH_H
+
+#include <glib.h>
+
+#include "scheduler/sched_host.h"
+
+typedef struct {
+    double ram, cpu, disk;
+} TernSchedMultipliers;
+
+typedef struct {
+    double weight;
+    guint idx;       /* index into the host array */
+} TernSchedWeighed;
+
+/* Raw values of one host, as Nova's HostState has them. */
+static inline double
+tern_sched_free_ram_mb(const TernSchedHost *h)
+{
+    return (double) (h->memory_mb - h->reserved_memory_mb - h->memory_used);
+}
+static inline double
+tern_sched_free_vcpus(const TernSchedHost *h)
+{
+    return (double) h->vcpus * h->cpu_ratio - (double) h->vcpus_used;
+}
+static inline double
+tern_sched_free_disk_mb(const TernSchedHost *h)
+{
+    return (double) (h->local_gb - h->reserved_disk_gb - h->disk_used) * 1024.0;
+}
+
+/* Weigh hosts[idx[0..n)] and write the best min(k, n) to out, best first
+ * (ties keep the order of idx). Returns how many were written. */
+guint tern_sched_weigh_top(const TernSchedMultipliers *m, TernSchedHost *const *hosts,
+                           const guint *idx, guint n, TernSchedWeighed *out, guint k);
+
+#endif
