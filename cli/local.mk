@@ -16,3 +16,6 @@ dist_pkgdata_DATA += etc/tern/flavors.ini
 # tests: the tern CLI against a tern_admin peer on a real RabbitMQ
 TESTS += tests/integration/test-cli.sh
 EXTRA_DIST += tests/integration/test-cli.sh tests/integration/cli-peer.py
+# the tern CLI against the real tern-conductor and tern-scheduler
+TESTS += tests/integration/test-cli-daemons.py
+EXTRA_DIST += tests/integration/test-cli-daemons.py
