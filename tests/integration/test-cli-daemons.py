@@ -148,6 +148,25 @@ try:
               rc == 1 and "Instance nosuch could not be found. See `tern server list`" in err,
               err)
 
+    # --- tern-manage on the same database ----------------------------------------------------
+    mconf = world.tern_conf("manage-cli", {})
+
+    def manage(*args):
+        r = subprocess.run([os.path.join(B, "tern-manage"), "--config-file", mconf] + list(args),
+                           capture_output=True, text=True, timeout=60)
+        return r.returncode, r.stdout, r.stderr
+    rc, out, err = manage("cpu", "baseline", "hosta", "hostb")
+    tap.check("tern-manage cpu baseline HOST...: [libvirt] settings for the x86 hosts",
+              rc == 0 and "cpu_mode = custom" in out and
+              "cpu_models = Skylake-Client-IBRS" in out, out + err)
+    tap.note(out)
+    rc, out, err = manage("cpu", "baseline", "nosuch")
+    tap.check("tern-manage cpu baseline unknown host: says where to look",
+              rc == 1 and "no compute host 'nosuch'" in err, err)
+    rc, out, err = manage("service", "list")
+    tap.check("tern-manage service list shows the computes and the conductor",
+              rc == 0 and "hosta" in out and "tern-compute" in out, out + err)
+
     # --- conductor down ------------------------------------------------------------------------
     world.kill("cond1")
     r = subprocess.run([os.path.join(B, "tern"), "-t", "2", "--config-file", conf, "host",
