@@ -20,3 +20,18 @@ EXTRA_DIST += tests/integration/test-cli.sh tests/integration/cli-peer.py
 # the tern CLI against the real tern-conductor and tern-scheduler
 TESTS += tests/integration/test-cli-daemons.py
 EXTRA_DIST += tests/integration/test-cli-daemons.py
+
+# man pages, generated from --help / --version (help2man, in install-deps)
+if HAVE_HELP2MAN
+man1_MANS = tern.1 tern-manage.1
+CLEANFILES += tern.1 tern-manage.1
+tern.1: tern$(EXEEXT)
+	$(AM_V_GEN)$(HELP2MAN) --no-info --no-discard-stderr \
+		--name="operate a tern cloud: servers, hosts, live migrations" \
+		--include=$(srcdir)/cli/tern.h2m --output=$@ ./tern$(EXEEXT)
+tern-manage.1: tern-manage$(EXEEXT)
+	$(AM_V_GEN)$(HELP2MAN) --no-info --no-discard-stderr \
+		--name="administer a tern cloud: database, services, config, CPU tools" \
+		--output=$@ ./tern-manage$(EXEEXT)
+endif
+EXTRA_DIST += cli/tern.h2m
