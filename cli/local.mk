@@ -35,3 +35,6 @@ tern-manage.1: tern-manage$(EXEEXT)
 		--output=$@ ./tern-manage$(EXEEXT)
 endif
 EXTRA_DIST += cli/tern.h2m
+# scripts/quickstart in a fresh clone (opt-in: TERN_TEST_QUICKSTART=1, as root)
+TESTS += tests/integration/test-quickstart.sh
+EXTRA_DIST += tests/integration/test-quickstart.sh
