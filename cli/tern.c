@@ -54,8 +54,10 @@ static char *
 remote_message(const char *cls, const char *message)
 {
     g_autofree char *prefix = g_strdup_printf("%s: ", cls);
-    g_autofree char *m = g_strdup(g_str_has_prefix(message, prefix) ? message + strlen(prefix)
-                                                                    : message);
+    /* the prefix may come twice (a failure passed on by the conductor) */
+    while (g_str_has_prefix(message, prefix))
+        message += strlen(prefix);
+    g_autofree char *m = g_strdup(message);
     g_strstrip(m);
     while (g_str_has_suffix(m, "."))
         m[strlen(m) - 1] = '\0';

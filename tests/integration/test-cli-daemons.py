@@ -136,13 +136,16 @@ try:
     rc, out, err = tern("server", "migrate", "vm-ppc", "--live")
     tap.check("migrate with no compatible destination: exit 1, refused with the reason",
               rc == 1 and ("live migration refused" in err or "no host can run" in err), err)
+    tap.note(err)
     rc, out, err = tern("server", "migrate", "vm-x86", "--live", "--host", "p9")
     tap.check("migrate to another arch: refused, nothing moved",
               rc == 1 and "refused" in err, err)
+    tap.note(err)
     rc, out, err = tern("server", "create", "vm-s390", "--image", "x", "--flavor", "m1.nano",
                         "--arch", "s390x", "--wait")
     tap.check("server create for an arch no host has: ends in ERROR with the reason",
               rc == 1 and ("failed to build" in err or "no host can run" in err), err)
+    tap.note(err)
     rc, out, err = tern("server", "show", "nosuch")
     tap.check("server show unknown: exit 1, points to server list",
               rc == 1 and "Instance nosuch could not be found. See `tern server list`" in err,
