@@ -1,7 +1,7 @@
 # cli/: tern-manage (admin) and tern, the operator's client.
 bin_PROGRAMS += tern-manage
-tern_manage_SOURCES = cli/manage.c cli/manage.h cli/manage_config.c cli/manage_cpu.c cli/manage_cpu_hosts.c \
-	cli/manage_db.c
+tern_manage_SOURCES = cli/manage.c cli/manage.h cli/manage_config.c cli/manage_cpu.c \
+	cli/manage_cpu_hosts.c cli/manage_db.c cli/manage_compute.c
 tern_manage_LDADD = $(TERN_LIBS)
 tern_manage_DEPENDENCIES = $(TERN_LAYER_LIBS)
 
