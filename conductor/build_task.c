@@ -11,6 +11,8 @@
  * why. */
 #include "conductor.h"
 
+#include <string.h>
+
 #include "common/log.h"
 
 #define LOG "tern.conductor.build"
@@ -416,10 +418,17 @@ build_step(TernConductor *c, TernBuildFlow *f)
             if (select_destinations(c, f, inst, &fresh, &err) < 0) {
                 const char *cls = tern_rpc_error_get_class(err);
                 g_autofree char *msg = NULL;
-                if (g_strcmp0(cls, "NoValidHost") == 0)
-                    msg = g_strdup_printf("No valid host was found. %s%s%s", err->message,
+                if (g_strcmp0(cls, "NoValidHost") == 0) {
+                    /* The remote text is "NoValidHost: No valid host was found. <why>". */
+                    const char *why = err->message;
+                    if (g_str_has_prefix(why, "NoValidHost: "))
+                        why += strlen("NoValidHost: ");
+                    msg = g_strdup_printf("%s%s%s%s",
+                                          g_str_has_prefix(why, "No valid host") ? ""
+                                          : "No valid host was found. ", why,
                                           f->last_failure ? " Last build failure: " : "",
                                           f->last_failure ? f->last_failure : "");
+                }
                 else
                     msg = g_strdup_printf("Scheduling failed: %s", err->message);
                 tern_conductor_instance_error(c, db, f->uuid, NULL, msg, NULL);

@@ -191,6 +191,59 @@ is_task_state_ok(json_t *v)
     return json_is_null(v) || json_is_string(v);
 }
 
+typedef struct {
+    TernDbInstance *inst;     /* as read before the update */
+    json_t *updates, *exp, *ts, *vs, *ps;
+} InstanceUpdate;
+
+/* Every change of one instance_update in one transaction: the boot facts
+ * and host first, the states (compare-and-set) last, so no reader sees an
+ * ACTIVE instance without its guest CPU. */
+static int
+instance_update_txn(TernDb *db, gpointer data, GError **error)
+{
+    InstanceUpdate *u = data;
+    TernDbInstance *inst = u->inst;
+    json_t *host = json_object_get(u->updates, "host");
+    json_t *node = json_object_get(u->updates, "node");
+    if (host || node) {
+        const char *h = host ? json_string_value(host) : inst->host;
+        const char *n = node ? json_string_value(node) : inst->node;
+        if (tern_db_instance_set_host(db, inst->uuid, h, n, error) < 0)
+            return -1;
+    }
+    json_t *gcpu = json_object_get(u->updates, "guest_cpu");
+    json_t *mt = json_object_get(u->updates, "machine_type");
+    json_t *launched = json_object_get(u->updates, "launched_at");
+    if (json_is_object(gcpu) || launched) {
+        /* The guest CPU it booted with (launched_at = now). */
+        g_autofree char *text = json_is_object(gcpu) ? json_dumps(gcpu, JSON_COMPACT)
+                                                     : g_strdup(inst->guest_cpu);
+        if (tern_db_instance_set_launched(db, inst->uuid, text, error) < 0)
+            return -1;
+    }
+    if (json_is_string(mt)) {
+        /* The machine type it booted with, kept with its image properties as
+         * "machine_type" (docs/tern-rpc.md): where the scheduler reads it. */
+        const char *params[] = { inst->uuid, json_string_value(mt) };
+        if (tern_db_command(db, "UPDATE instances SET image_properties = image_properties || "
+                            "jsonb_build_object('machine_type', $2::text), updated_at = now() "
+                            "WHERE uuid = $1::uuid", 2, params, TERN_DB_EXEC_DEFAULT, error) < 0)
+            return -1;
+    }
+    if (u->exp || u->ts || u->vs || u->ps) {
+        const char *expected = u->exp ? json_string_value(u->exp) : NULL;
+        const char *new_ts = u->ts ? json_string_value(u->ts)
+                                   : (u->exp ? expected : inst->task_state);
+        if (tern_db_instance_update_states(db, inst->uuid,
+                                           u->vs ? json_string_value(u->vs) : NULL, new_ts,
+                                           u->ps ? json_integer_value(u->ps) : -1,
+                                           u->exp != NULL, expected, error) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static json_t *
 do_instance_update(const TernRpcRequest *req, gpointer user_data, GError **error)
 {
@@ -224,55 +277,25 @@ do_instance_update(const TernRpcRequest *req, gpointer user_data, GError **error
                     "expected_task_state a string or null, power_state an integer");
         return NULL;
     }
-    if (exp || ts || vs || ps) {
-        const char *expected = exp ? json_string_value(exp) : NULL;
-        const char *new_ts = ts ? json_string_value(ts) : (exp ? expected : inst->task_state);
-        if (tern_db_instance_update_states(db, uuid, vs ? json_string_value(vs) : NULL, new_ts,
-                                           ps ? json_integer_value(ps) : -1, exp != NULL,
-                                           expected, &err) < 0) {
-            if (g_error_matches(err, TERN_DB_ERROR, TERN_DB_ERROR_CONFLICT)) {
-                g_autoptr(TernDbInstance) now = NULL;
-                tern_db_instance_get(db, uuid, FALSE, &now, NULL);
-                const char *actual = now ? now->task_state : inst->task_state;
-                json_t *kw = json_pack("{s:s, s:s?, s:s?}", "instance_uuid", uuid,
-                                       "expected", expected, "actual", actual);
-                tern_rpc_error_set_remote(error, "nova.exception", "UnexpectedTaskStateError",
-                                          kw, "Conflict updating instance %s. Expected: "
-                                          "{'task_state': [%s]}. Actual: {'task_state': %s}",
-                                          uuid, expected ? expected : "None",
-                                          actual ? actual : "None");
-                return NULL;
-            }
-            db_error_to_remote(error, err, "InstanceNotFound", uuid);
+    InstanceUpdate u = { .inst = inst, .updates = updates, .exp = exp, .ts = ts, .vs = vs,
+                         .ps = ps };
+    if (tern_db_transaction(db, FALSE, instance_update_txn, &u, &err) < 0) {
+        if (g_error_matches(err, TERN_DB_ERROR, TERN_DB_ERROR_CONFLICT)) {
+            const char *expected = json_string_value(exp);
+            g_autoptr(TernDbInstance) now = NULL;
+            tern_db_instance_get(db, uuid, FALSE, &now, NULL);
+            const char *actual = now ? now->task_state : inst->task_state;
+            json_t *kw = json_pack("{s:s, s:s?, s:s?}", "instance_uuid", uuid,
+                                   "expected", expected, "actual", actual);
+            tern_rpc_error_set_remote(error, "nova.exception", "UnexpectedTaskStateError",
+                                      kw, "Conflict updating instance %s. Expected: "
+                                      "{'task_state': [%s]}. Actual: {'task_state': %s}",
+                                      uuid, expected ? expected : "None",
+                                      actual ? actual : "None");
             return NULL;
         }
-    }
-    json_t *host = json_object_get(updates, "host");
-    json_t *node = json_object_get(updates, "node");
-    if (host || node) {
-        const char *h = host ? json_string_value(host) : inst->host;
-        const char *n = node ? json_string_value(node) : inst->node;
-        if (tern_db_instance_set_host(db, uuid, h, n, error) < 0)
-            return NULL;
-    }
-    json_t *gcpu = json_object_get(updates, "guest_cpu");
-    json_t *mt = json_object_get(updates, "machine_type");
-    json_t *launched = json_object_get(updates, "launched_at");
-    if (json_is_object(gcpu) || json_is_string(mt) || launched) {
-        /* The guest's boot facts: its CPU, and the machine type kept with it
-         * (instances.guest_cpu->>'machine_type', see docs/tern-rpc.md). */
-        g_autoptr(json_t) rec = json_is_object(gcpu) ? json_deep_copy(gcpu)
-                                                     : tern_conductor_json_parse(inst->guest_cpu);
-        if (json_is_string(mt))
-            json_object_set(rec, "machine_type", mt);
-        else if (!json_object_get(rec, "machine_type") && inst->guest_cpu) {
-            g_autoptr(json_t) old = tern_conductor_json_parse(inst->guest_cpu);
-            if (json_object_get(old, "machine_type"))
-                json_object_set(rec, "machine_type", json_object_get(old, "machine_type"));
-        }
-        g_autofree char *text = json_object_size(rec) ? json_dumps(rec, JSON_COMPACT) : NULL;
-        if (tern_db_instance_set_launched(db, uuid, text, error) < 0)
-            return NULL;
+        db_error_to_remote(error, err, "InstanceNotFound", uuid);
+        return NULL;
     }
     g_autoptr(TernDbInstance) after = NULL;
     if (tern_db_instance_get(db, uuid, FALSE, &after, error) < 0)

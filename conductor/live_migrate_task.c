@@ -114,19 +114,15 @@ instance_guest_cpu(const TernCpuDb *cpudb, const TernDbInstance *inst, TernCpuAr
     return NULL;
 }
 
-static const char *
-instance_machine_type(const TernDbInstance *inst, char **owned)
+/* The machine type the instance booted with (image_properties'
+ * "machine_type", recorded from the compute's instance_update), else the
+ * one its image asks for; NULL when neither is known. */
+static char *
+instance_machine_type(const TernDbInstance *inst)
 {
-    g_autoptr(json_t) g = tern_conductor_json_parse(inst->guest_cpu);
-    const char *mt = jstr(g, "machine_type");
-    if (!mt) {
-        g_autoptr(json_t) props = tern_conductor_json_parse(inst->image_properties);
-        mt = jstr(props, "hw_machine_type");
-        *owned = g_strdup(mt);
-        return *owned;
-    }
-    *owned = g_strdup(mt);
-    return *owned;
+    g_autoptr(json_t) props = tern_conductor_json_parse(inst->image_properties);
+    const char *mt = jstr(props, "machine_type");
+    return g_strdup(mt ? mt : jstr(props, "hw_machine_type"));
 }
 
 static gboolean
@@ -194,8 +190,7 @@ tern_conductor_check_host_for_instance(TernConductor *c, TernDb *db, const TernD
             return -1;
         }
     }
-    g_autofree char *mt_owned = NULL;
-    const char *mt = instance_machine_type(inst, &mt_owned);
+    g_autofree char *mt = instance_machine_type(inst);
     if (mt && !machine_type_offered(dest, mt)) {
         g_autofree char *offered = g_strjoinv(", ", dest->machine_types);
         precheck_error(error, "host %s does not offer machine type %s (it has %s)", dest->host,

@@ -1,8 +1,10 @@
 """conductor_env.py: the world a conductor integration test runs in: a
 private RabbitMQ vhost and a private PostgreSQL database (on the services of
-scripts/services), tern-conductor processes, python3-nova's RPC clients
-(ComputeTaskAPI, and oslo clients for tern / tern_admin), and — until the
-real daemons take over — test peers for computes and the scheduler.
+scripts/services), tern-conductor and tern-scheduler processes, python3-nova's
+RPC clients (ComputeTaskAPI, and oslo clients for tern / tern_admin), and a
+test peer for computes (PeerCompute) that serves the compute methods of
+docs/tern-rpc.md with simulated outcomes (the real tern-compute daemon takes
+its place in test-conductor-computes.py).
 
 Imported by tests/integration/test-conductor*.py; prints nothing itself."""
 import json
@@ -155,9 +157,14 @@ class World:
                 p.wait()
         return p
 
+    def start_scheduler(self, name="sched1", opts=None):
+        conf = self.tern_conf(name, opts or {})
+        return self.start(name, [os.path.join(BUILD, "tern-scheduler"), "--config-file", conf],
+                          ready="serving select_destinations")
+
     def start_conductor(self, name="cond1", opts=None):
         sections = {"conductor": {"stuck_build_timeout": 4, "recovery_interval": 1,
-                                  "stuck_migration_timeout": 30}}
+                                  "stuck_migration_timeout": 5}}
         for sec, o in (opts or {}).items():
             sections.setdefault(sec, {}).update(o)
         conf = self.tern_conf(name, sections)
@@ -281,7 +288,23 @@ class Nova:
 
 # --- the test peers -------------------------------------------------------------
 
-def x86_node(host, model, features, vcpus=8, memory_mb=16384):
+def model_features(model):
+    """Every feature of an x86 cpu_map model (tern-manage cpu baseline
+    --features of that one CPU), as a host's capabilities list them."""
+    import re
+    path = os.path.join(os.environ.get("TMPDIR", "/tmp"), "tern-model-%d.xml" % os.getpid())
+    with open(path, "w") as fh:
+        fh.write("<cpus><cpu><arch>x86_64</arch><model>%s</model><vendor>Intel</vendor>"
+                 "</cpu></cpus>" % model)
+    r = subprocess.run([os.path.join(BUILD, "tern-manage"), "cpu", "baseline", path,
+                        "--features"], capture_output=True, text=True, timeout=60)
+    os.unlink(path)
+    return re.findall(r'<feature policy="require" name="([^"]+)"', r.stdout)
+
+
+def x86_node(host, model, features=None, vcpus=8, memory_mb=16384):
+    if features is None:
+        features = model_features(model)
     cpu_info = json.dumps({"arch": "x86_64", "model": model, "vendor": "Intel",
                            "topology": {"cells": 1, "sockets": 1, "cores": vcpus, "threads": 1},
                            "features": features})
@@ -321,6 +344,7 @@ class PeerCompute:
         self.host = host
         self.node = node
         self.fail_builds = fail_builds
+        self.migrate_mode = "complete"   # or "fail", "silent"
         self.builds = []
         self.calls = []
         outer = self
@@ -359,6 +383,16 @@ class PeerCompute:
         self.server.start()
         nova.tern_call("compute_node_report", host=host, node=node)
         nova.tern.cast(nova.ctx, "service_report", binary="tern-compute", host=host)
+        self.stopping = threading.Event()
+        self.beat = threading.Thread(target=self._heartbeats, daemon=True)
+        self.beat.start()
+
+    def _heartbeats(self):
+        while not self.stopping.wait(5):
+            try:
+                self.heartbeat()
+            except Exception:  # noqa: BLE001 (the broker may be going away at the end)
+                pass
 
     def _build(self, instance, image):
         if self.fail_builds:
@@ -377,6 +411,15 @@ class PeerCompute:
 
     def _migrate(self, migration_uuid):
         t = self.nova.tern
+        if self.migrate_mode == "silent":
+            return
+        if self.migrate_mode == "fail":
+            t.call(self.nova.ctx, "migration_update", migration_uuid=migration_uuid,
+                   updates={"status": "running", "progress": 10})
+            t.call(self.nova.ctx, "migration_update", migration_uuid=migration_uuid,
+                   updates={"status": "failed",
+                            "error": "simulated: destination libvirtd went away"})
+            return
         t.call(self.nova.ctx, "migration_update", migration_uuid=migration_uuid,
                updates={"status": "running", "progress": 40, "memory_total": 512 << 20,
                         "memory_processed": 200 << 20, "memory_remaining": 312 << 20})
@@ -390,55 +433,6 @@ class PeerCompute:
                             host=self.host)
 
     def stop(self):
-        self.server.stop()
-        self.server.wait()
-
-
-class PeerScheduler:
-    """select_destinations over the hosts the test registers (arch taken from
-    the request's image), until tern-scheduler lands: picks hosts in the
-    order given, skipping ignore_hosts; claims nothing."""
-
-    def __init__(self, nova, hosts):
-        om = nova.om
-        self.hosts = hosts   # list of (host, arch)
-        self.requests = []
-        self.hold = threading.Event()
-        self.hold.set()
-        outer = self
-
-        class Endpoint:
-            target = om.Target(version="4.5")
-
-            def select_destinations(self, ctxt, request_spec=None, filter_properties=None,
-                                    spec_obj=None, instance_uuids=None, return_objects=False,
-                                    return_alternates=False):
-                outer.requests.append(spec_obj)
-                outer.hold.wait()
-                from nova import exception
-                arch = spec_obj.image.properties.get("hw_architecture")
-                ignore = set(spec_obj.ignore_hosts or [])
-                force = spec_obj.force_hosts or []
-                cands = [h for h, a in outer.hosts
-                         if a == arch and h not in ignore and (not force or h in force)]
-                if not cands:
-                    raise exception.NoValidHost(reason="no %s host passes the filters" % arch)
-                if not return_alternates:
-                    cands = cands[:1]
-                sels = [nova.objects.Selection(
-                    service_host=h, nodename=h, compute_node_uuid=str(uuid.uuid4()),
-                    cell_uuid=str(uuid.uuid4()), limits=None, allocation_request=None,
-                    allocation_request_version=None) for h in cands[:3]]
-                return [sels]
-
-        self.server = om.get_rpc_server(nova.rpc.TRANSPORT, om.Target(topic="scheduler",
-                                                                      server="peer"),
-                                        [Endpoint()], executor="threading",
-                                        serializer=nova.serializer,
-                                        access_policy=om.DefaultRPCAccessPolicy)
-        self.server.start()
-
-    def stop(self):
-        self.hold.set()
+        self.stopping.set()
         self.server.stop()
         self.server.wait()
