@@ -66,7 +66,7 @@ void tern_sched_filter_ctx_init(TernSchedFilterCtx *ctx, const TernSchedRequest 
  * the survivors in idx (in order). Returns how many remain; reason (may be
  * NULL) receives "ComputeFilter removed 2 hosts; CpuModelFilter removed 7
  * hosts: missing md-clear (7)" for every step that removed hosts. */
-guint tern_sched_filter_run(const GPtrArray *filters, TernSchedHost *const *hosts, guint *idx,
+guint tern_sched_filter_run(const GPtrArray *filters, const TernSchedHost *hosts, guint *idx,
                             guint n, TernSchedFilterCtx *ctx, GString *reason);
 
 #endif

@@ -26,12 +26,10 @@ tern_sched_triple_bit(guint arch, guint hv, guint vm)
 int tern_sched_hv_from_name(const char *name);   /* -1 if NULL */
 int tern_sched_vm_from_name(const char *name);   /* -1 if NULL */
 
+/* Fields in the order the filters read them (the cache keeps hosts in one
+ * contiguous array, so a filter pass streams through memory). */
 typedef struct {
-    char *host;                 /* service host */
-    char *nodename;             /* hypervisor_hostname */
-    char *uuid;                 /* compute node uuid */
-    char **machine_types;       /* NULL-terminated */
-    gint64 generation;
+    /* ComputeFilter, ImagePropertiesFilter */
     guint8 arch;                /* TernCpuArch of the host */
     guint8 tcg_only;            /* offers no kvm guest type: every guest is emulated */
     guint8 node_disabled;       /* compute node disabled */
@@ -39,20 +37,30 @@ typedef struct {
     guint8 has_service;         /* a tern-compute services row exists */
     gint64 last_seen_up;        /* service heartbeat, µs since the epoch */
     guint64 triples;            /* supported_instances, tern_sched_triple_bit() */
-    /* Inventory and usage. Capacity = (total - reserved) * ratio, as claims count it. */
+    /* Ram/Core/DiskFilter. Capacity = (total - reserved) * ratio, as claims count it. */
+    gint64 memory_used, memory_cap;
+    gint64 vcpus_used, vcpus_cap;
+    gint64 disk_used, disk_cap;
+    /* Weighers and limits. */
     gint64 vcpus, memory_mb, local_gb;
     gint64 reserved_memory_mb, reserved_disk_gb;
-    gint64 vcpus_cap, memory_cap, disk_cap;
-    gint64 vcpus_used, memory_used, disk_used;
     double cpu_ratio, ram_ratio, disk_ratio;
-    /* The guest CPU the host offers (new boots) and its host CPU (what a
-     * live-migrated guest meets), compact. family 0 = unknown. */
+    /* CpuModelFilter: the guest CPU the host offers (new boots), compact.
+     * family 0 = unknown. */
     TernCpuCompact guest_cpu;
+    gint64 generation;
+    /* The host CPU (what a live-migrated guest meets), compact. */
     TernCpuCompact host_cpu;
+    char *host;                 /* service host */
+    char *nodename;             /* hypervisor_hostname */
+    char *uuid;                 /* compute node uuid */
+    char **machine_types;       /* NULL-terminated */
 } TernSchedHost;
 
 TernSchedHost *tern_sched_host_new(void);
 void tern_sched_host_free(TernSchedHost *h);
+/* Free what h points to (not h itself). */
+void tern_sched_host_clear(TernSchedHost *h);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TernSchedHost, tern_sched_host_free)
 
 /* Fill h from a compute_nodes row (service fields are left as they are).

@@ -194,11 +194,18 @@ tern_sched_sync_heartbeats(TernSchedSync *s, GError **error)
     if (!r)
         return -1;
     gint64 newest = 0;
-    for (int i = 0; i < PQntuples(r); i++) {
-        Beat b = { tern_db_get_int(r, i, 1) };
-        newest = MAX(newest, b.last_seen_up);
-        tern_sched_cache_update(s->cache, PQgetvalue(r, i, 0), apply_beat, &b);
+    guint n = (guint) PQntuples(r);
+    g_autofree const char **names = g_new(const char *, n + 1);
+    g_autofree Beat *beats = g_new(Beat, n + 1);
+    g_autofree gpointer *datas = g_new(gpointer, n + 1);
+    for (guint i = 0; i < n; i++) {
+        names[i] = PQgetvalue(r, (int) i, 0);
+        beats[i].last_seen_up = tern_db_get_int(r, (int) i, 1);
+        datas[i] = &beats[i];
+        newest = MAX(newest, beats[i].last_seen_up);
     }
+    /* One write lock for the whole poll, not one per host. */
+    tern_sched_cache_update_many(s->cache, names, datas, n, apply_beat);
     if (newest - HEARTBEAT_MARGIN > s->heartbeat_since)
         s->heartbeat_since = newest - HEARTBEAT_MARGIN;
     return 0;

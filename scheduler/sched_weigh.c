@@ -1,33 +1,33 @@
 /* sched_weigh.c: Nova's weighers with its normalisation, best k kept. */
 #include "scheduler/sched_weigh.h"
 
-typedef double (*RawFunc)(const TernSchedHost *h);
+static inline void
+raw_values(const TernSchedHost *h, double v[3])
+{
+    v[0] = tern_sched_free_ram_mb(h);
+    v[1] = tern_sched_free_vcpus(h);
+    v[2] = tern_sched_free_disk_mb(h);
+}
 
 guint
-tern_sched_weigh_top(const TernSchedMultipliers *m, TernSchedHost *const *hosts, const guint *idx,
+tern_sched_weigh_top(const TernSchedMultipliers *m, const TernSchedHost *hosts, const guint *idx,
                      guint n, TernSchedWeighed *out, guint k)
 {
     if (n == 0 || k == 0)
         return 0;
-    const RawFunc raw[3] = { tern_sched_free_ram_mb, tern_sched_free_vcpus,
-                             tern_sched_free_disk_mb };
     const double mult[3] = { m->ram, m->cpu, m->disk };
     double lo[3], hi[3], scale[3];
     for (int w = 0; w < 3; w++) {
         lo[w] = G_MAXDOUBLE;
         hi[w] = -G_MAXDOUBLE;
     }
-    /* Pass 1: min and max of each weigher (skipped when its multiplier is 0). */
+    /* Pass 1: min and max of each weigher. */
     for (guint i = 0; i < n; i++) {
-        const TernSchedHost *h = hosts[idx[i]];
+        double v[3];
+        raw_values(&hosts[idx[i]], v);
         for (int w = 0; w < 3; w++) {
-            if (mult[w] == 0.0)
-                continue;
-            double v = raw[w](h);
-            if (v < lo[w])
-                lo[w] = v;
-            if (v > hi[w])
-                hi[w] = v;
+            lo[w] = MIN(lo[w], v[w]);
+            hi[w] = MAX(hi[w], v[w]);
         }
     }
     for (int w = 0; w < 3; w++)
@@ -36,11 +36,10 @@ tern_sched_weigh_top(const TernSchedMultipliers *m, TernSchedHost *const *hosts,
     /* Pass 2: weights, best k kept sorted by insertion. */
     guint have = 0;
     for (guint i = 0; i < n; i++) {
-        const TernSchedHost *h = hosts[idx[i]];
-        double wt = 0.0;
-        for (int w = 0; w < 3; w++)
-            if (scale[w] != 0.0)
-                wt += (raw[w](h) - lo[w]) * scale[w];
+        double v[3];
+        raw_values(&hosts[idx[i]], v);
+        double wt = (v[0] - lo[0]) * scale[0] + (v[1] - lo[1]) * scale[1] +
+                    (v[2] - lo[2]) * scale[2];
         if (have == k && wt <= out[k - 1].weight)
             continue;
         guint pos = have < k ? have++ : k - 1;

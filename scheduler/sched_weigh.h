@@ -40,7 +40,7 @@ tern_sched_free_disk_mb(const TernSchedHost *h)
 
 /* Weigh hosts[idx[0..n)] and write the best min(k, n) to out, best first
  * (ties keep the order of idx). Returns how many were written. */
-guint tern_sched_weigh_top(const TernSchedMultipliers *m, TernSchedHost *const *hosts,
+guint tern_sched_weigh_top(const TernSchedMultipliers *m, const TernSchedHost *hosts,
                            const guint *idx, guint n, TernSchedWeighed *out, guint k);
 
 #endif

@@ -99,15 +99,15 @@ class Scheduler:
         return self.proc.returncode
 
 
-def nova_client(workdir):
+def nova_client(workdir, extra=''):
     """python3-nova's SchedulerQueryClient on the test broker (wire-reference §4)."""
     conf = os.path.join(workdir, 'nova-harness.conf')
     with open(conf, 'w') as f:
         f.write('[DEFAULT]\ntransport_url = %s\nlong_rpc_timeout = 60\nrpc_response_timeout = 30\n'
-                'rpc_conn_pool_size = 200\n'
+                '[oslo_messaging_rabbit]\nrpc_conn_pool_size = 200\n'
                 '[upgrade_levels]\ncompute = 6.1\nscheduler = 4.5\nconductor = 3.0\n'
-                '[scheduler]\nmax_attempts = 20\n'
-                % os.environ['TERN_TEST_TRANSPORT_URL'])
+                '[scheduler]\nmax_attempts = 20\n%s'
+                % (os.environ['TERN_TEST_TRANSPORT_URL'], extra))
     import nova.conf
     import nova.context
     from nova import objects, rpc

@@ -8,6 +8,7 @@
 # (chosen first, then the alternates), so the set is checked exactly.
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -206,4 +207,6 @@ finally:
     if sched:
         sched.stop()
     db.close()
+if not t.failed:
+    shutil.rmtree(work, ignore_errors=True)   # kept when a test failed: the logs
 sys.exit(t.done())

@@ -142,7 +142,7 @@ passing(TernSchedCache *c, const TernSchedRequest *r, char **reason)
     g_autoptr(GPtrArray) filters = default_filters();
     tern_sched_cache_read_lock(c);
     guint nh;
-    TernSchedHost *const *hosts = tern_sched_cache_hosts(c, &nh);
+    const TernSchedHost *hosts = tern_sched_cache_hosts(c, &nh);
     g_autofree guint *idx = g_new(guint, nh);
     for (guint i = 0; i < nh; i++)
         idx[i] = i;
@@ -153,7 +153,7 @@ passing(TernSchedCache *c, const TernSchedRequest *r, char **reason)
     g_free(ctx);
     g_autoptr(GPtrArray) names = g_ptr_array_new();
     for (guint i = 0; i < n; i++)
-        g_ptr_array_add(names, hosts[idx[i]]->host);
+        g_ptr_array_add(names, hosts[idx[i]].host);
     g_ptr_array_sort(names, cmp_names);
     g_ptr_array_add(names, NULL);
     char *out = g_strjoinv(" ", (char **) names->pdata);
