@@ -103,6 +103,13 @@ tern_sched_sync_free(TernSchedSync *s)
     g_free(s);
 }
 
+static int refresh_service(TernSchedSync *s, const char *host, GError **error);
+
+static void
+noop_host(TernSchedHost *h, gpointer data)
+{
+}
+
 static int
 refresh_node(TernSchedSync *s, const char *host, GError **error)
 {
@@ -116,10 +123,13 @@ refresh_node(TernSchedSync *s, const char *host, GError **error)
         g_propagate_error(error, g_steal_pointer(&err));
         return -1;
     }
+    /* A host new to the cache: its services row may have come first (its
+     * change was then dropped), so read it now. */
+    gboolean known = tern_sched_cache_update(s->cache, host, noop_host, NULL);
     TernSchedHost *h = tern_sched_host_new();
     tern_sched_host_set_node(h, s->cpudb, node);
     tern_sched_cache_put(s->cache, h, TRUE);
-    return 0;
+    return known ? 0 : refresh_service(s, host, error);
 }
 
 static int
