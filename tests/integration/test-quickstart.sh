@@ -4,7 +4,8 @@
 # migrated one on the destination of its completed migration; a second run
 # is safe (same guests); `--stop` leaves no process and no namespace behind.
 # Heavy (a full build, services, two libvirt hosts, real guests): opt-in
-# with TERN_TEST_QUICKSTART=1, as root. Prints its run times.
+# with TERN_TEST_QUICKSTART=1, as root. Prints its run times;
+# TERN_QUICKSTART_LOG=FILE keeps the output of the first run.
 . "$TERN_SRCDIR/tests/tap.sh"
 if [ "${TERN_TEST_QUICKSTART:-}" != 1 ] || [ "$(id -u)" != 0 ]; then
     echo "ok 1 # SKIP opt-in: TERN_TEST_QUICKSTART=1 (as root)"; echo "1..1"; exit 0
@@ -21,6 +22,7 @@ t0=$(date +%s)
 t1=$(date +%s)
 diag "first run: $((t1 - t0)) s (build, services, hosts, daemons, two guests, a live migration)"
 check "quickstart exits 0" [ $rc = 0 ]
+[ -n "${TERN_QUICKSTART_LOG:-}" ] && cp "$W/run1.log" "$TERN_QUICKSTART_LOG"
 [ $rc = 0 ] || sed 's/^/# /' "$W/run1.log" | tail -40
 check "it prints how to use tern and how to stop" sh -c "grep -q 'export TERN_CONFIG_FILE=' '$W/run1.log' && grep -q 'scripts/quickstart --stop' '$W/run1.log'"
 check "it shows the progress bar" grep -q "transferred" "$W/run1.log"
