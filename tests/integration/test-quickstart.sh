@@ -11,6 +11,7 @@ if [ "${TERN_TEST_QUICKSTART:-}" != 1 ] || [ "$(id -u)" != 0 ]; then
     echo "ok 1 # SKIP opt-in: TERN_TEST_QUICKSTART=1 (as root)"; echo "1..1"; exit 0
 fi
 W=$(mktemp -d /tmp/tern-qstest.XXXXXX)
+chmod 755 "$W"   # PostgreSQL runs as postgres and must reach its data folder
 export TERN_QUICKSTART_DIR=$W/qs
 git clone -q "$TERN_SRCDIR" "$W/tern"
 Q=$W/tern/scripts/quickstart
@@ -56,6 +57,7 @@ t3=$(date +%s)
 diag "--stop: $((t3 - t2)) s"
 check "--stop exits 0" [ $rc = 0 ]
 sleep 1
-check "no process of the quickstart is left" sh -c "! pgrep -f '$W' > /dev/null"
+no_process_left() { ! pgrep -f "$W" > /dev/null; }   # (not via sh -c: it would match)
+check "no process of the quickstart is left" no_process_left
 check "no namespace of the quickstart is left" sh -c "[ -n '$TAG' ] && ! ip netns list | grep -q '$TAG'"
 tap_done
