@@ -57,6 +57,7 @@ noinst_PROGRAMS += bench/compute-build
 bench_compute_build_SOURCES = bench/compute-build.c
 bench_compute_build_LDADD = $(TERN_LIBS)
 bench_compute_build_DEPENDENCIES = $(TERN_LAYER_LIBS)
+
 # tern-compute as a daemon over real RPC (tests/integration/test-compute-daemon.py)
 TESTS += tests/integration/test-compute-daemon.py tests/integration/test-compute-migrate-checks.py
 EXTRA_DIST += tests/integration/test-compute-daemon.py tests/integration/compute_peer.py \
