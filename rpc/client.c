@@ -133,7 +133,8 @@ tern_rpc_call_full(TernRpcClient *cl, const TernRpcTarget *target, json_t *conte
     g_autofree char *rk = target->server ? g_strdup_printf("%s.%s", target->topic, target->server)
                                          : g_strdup(target->topic);
     TernRpcOut out = { .exchange = target->exchange ? target->exchange : cl->t->exchange,
-                       .exchange_type = "topic", .routing_key = rk, .body = body,
+                       .exchange_type = "topic", .exchange_durable = cl->t->durable,
+                       .exchange_auto_delete = cl->t->auto_delete, .routing_key = rk, .body = body,
                        .len = strlen(body), .expiration_ms = (gint64)(timeout * 1000) };
     Waiter w = { .last_beat = start };
     g_mutex_lock(&cl->lock);
@@ -215,6 +216,8 @@ send_cast(TernRpcClient *cl, const TernRpcTarget *target, json_t *context, const
                             : g_strdup(target->topic);
         out.exchange = target->exchange ? target->exchange : cl->t->exchange;
         out.exchange_type = "topic";
+        out.exchange_durable = cl->t->durable;
+        out.exchange_auto_delete = cl->t->auto_delete;
         out.routing_key = rk;
     }
     return tern_rpc_conn_send(cl->conn, &out, cl->t->rpc_response_timeout, error);

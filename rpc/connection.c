@@ -3,7 +3,10 @@
  * hosts in fail-over order (TCP or TLS with peer and host-name verification),
  * logs in with heartbeats, runs the owner's setup (declare queues, consume),
  * delivers messages to the owner's callback, services heartbeats, publishes
- * and acks on behalf of other threads (woken through an eventfd), and after
+ * and acks on behalf of other threads (woken through an eventfd) — in
+ * publisher-confirm mode, as oslo: a send completes when the broker has
+ * confirmed the message, and unconfirmed messages are published again on the
+ * next connection (receivers drop duplicates by _unique_id) — and after
  * any failure reconnects with back-off (rabbit_retry_interval, +
  * rabbit_retry_backoff per attempt, up to rabbit_interval_max). */
 #include <errno.h>
@@ -20,6 +23,7 @@ typedef struct {
     const TernRpcOut *out;        /* NULL for an ack */
     guint gen;
     guint64 tag;
+    guint64 seq;                  /* publish sequence number awaiting its confirm */
     gboolean in_progress, done;
     GError *error;
 } OutReq;
@@ -48,6 +52,8 @@ struct _TernRpcConn {
     GHashTable *exchanges;        /* declared on this connection */
     guint host_index;
     gint64 last_rx;
+    guint64 publish_seq;          /* publishes on this connection (confirm tags) */
+    GQueue unconfirmed;           /* OutReq* published, waiting for basic.ack */
 };
 
 int
@@ -113,6 +119,15 @@ drop_connection(TernRpcConn *c)
     }
     amqp_destroy_connection(c->st);
     c->st = NULL;
+    /* what the broker did not confirm goes out again on the next connection */
+    g_mutex_lock(&c->lock);
+    OutReq *req;
+    while ((req = g_queue_pop_tail(&c->unconfirmed))) {
+        req->in_progress = FALSE;
+        g_queue_push_head(&c->pending, req);
+    }
+    g_cond_broadcast(&c->cond);
+    g_mutex_unlock(&c->lock);
     c->connected = FALSE;
     c->broken = FALSE;
     g_hash_table_remove_all(c->exchanges);
@@ -186,6 +201,10 @@ connect_host(TernRpcConn *c, const TernRpcHost *h, GError **error)
     amqp_channel_open(st, TERN_RPC_CHANNEL);
     if (tern_rpc_amqp_check(amqp_get_rpc_reply(st), "channel.open", error) < 0)
         return -1;
+    amqp_confirm_select(st, TERN_RPC_CHANNEL);
+    if (tern_rpc_amqp_check(amqp_get_rpc_reply(st), "confirm.select", error) < 0)
+        return -1;
+    c->publish_seq = 0;
     c->connected = TRUE;
     c->last_rx = g_get_monotonic_time();
     if (c->setup && c->setup(c, st, c->data, error) < 0)
@@ -229,7 +248,7 @@ declare_exchange(TernRpcConn *c, const TernRpcOut *out, GError **error)
         g_hash_table_contains(c->exchanges, out->exchange))
         return 0;
     amqp_exchange_declare(c->st, TERN_RPC_CHANNEL, amqp_cstring_bytes(out->exchange),
-                          amqp_cstring_bytes(out->exchange_type), 0, 0,
+                          amqp_cstring_bytes(out->exchange_type), 0, out->exchange_durable,
                           out->exchange_auto_delete, 0, amqp_empty_table);
     g_autofree char *what = g_strdup_printf("exchange.declare %s", out->exchange);
     if (tern_rpc_amqp_check(amqp_get_rpc_reply(c->st), what, error) < 0) {
@@ -267,6 +286,8 @@ tern_rpc_conn_publish_now(TernRpcConn *c, const TernRpcOut *out, GError **error)
     amqp_bytes_t body = { out->len, (void *)out->body };
     int rc = amqp_basic_publish(c->st, TERN_RPC_CHANNEL, amqp_cstring_bytes(out->exchange),
                                 amqp_cstring_bytes(out->routing_key), 0, 0, &p, body);
+    if (rc == AMQP_STATUS_OK)
+        c->publish_seq++;
     if (rc != AMQP_STATUS_OK) {
         c->broken = TRUE;
         g_set_error(error, TERN_RPC_ERROR, TERN_RPC_ERROR_CONNECT, "publish to %s/%s failed: %s",
@@ -316,11 +337,41 @@ run_pending(TernRpcConn *c)
             g_mutex_unlock(&c->lock);
             return;
         }
+        if (rc == 0) {
+            /* complete when the broker confirms it */
+            req->seq = c->publish_seq;
+            g_queue_push_tail(&c->unconfirmed, req);
+            g_mutex_unlock(&c->lock);
+            continue;
+        }
         req->done = TRUE;
         req->error = err;
         g_cond_broadcast(&c->cond);
         g_mutex_unlock(&c->lock);
     }
+}
+
+/* basic.ack / basic.nack from the broker for our publishes. */
+static void
+confirm(TernRpcConn *c, guint64 tag, gboolean multiple, gboolean nack)
+{
+    g_mutex_lock(&c->lock);
+    for (GList *l = c->unconfirmed.head; l;) {
+        GList *next = l->next;
+        OutReq *req = l->data;
+        if (req->seq == tag || (multiple && req->seq <= tag)) {
+            g_queue_delete_link(&c->unconfirmed, l);
+            req->done = TRUE;
+            if (nack)
+                g_set_error(&req->error, TERN_RPC_ERROR, TERN_RPC_ERROR_BROKER,
+                            "RabbitMQ refused the message to %s (basic.nack)",
+                            req->out->routing_key);
+        } else if (req->seq > tag)
+            break;
+        l = next;
+    }
+    g_cond_broadcast(&c->cond);
+    g_mutex_unlock(&c->lock);
 }
 
 static void
@@ -370,6 +421,16 @@ handle_other_frame(TernRpcConn *c)
                   c->purpose, m->reply_code, (int)m->reply_text.len,
                   (const char *)m->reply_text.bytes);
         c->broken = TRUE;
+        break;
+    }
+    case AMQP_BASIC_ACK_METHOD: {
+        amqp_basic_ack_t *m = f.payload.method.decoded;
+        confirm(c, m->delivery_tag, m->multiple, FALSE);
+        break;
+    }
+    case AMQP_BASIC_NACK_METHOD: {
+        amqp_basic_nack_t *m = f.payload.method.decoded;
+        confirm(c, m->delivery_tag, m->multiple, TRUE);
         break;
     }
     case AMQP_BASIC_CANCEL_METHOD:
@@ -499,6 +560,17 @@ io_thread(gpointer p)
         connected_turn(c);
     }
     run_pending(c);   /* last publishes (replies of finished handlers) */
+    /* wait a little for their confirms */
+    for (int i = 0; i < 50 && c->connected && !c->broken; i++) {
+        g_mutex_lock(&c->lock);
+        gboolean waiting = c->unconfirmed.length > 0;
+        g_mutex_unlock(&c->lock);
+        if (!waiting)
+            break;
+        struct pollfd pf = { amqp_get_sockfd(c->st), POLLIN, 0 };
+        poll(&pf, 1, 20);
+        drain(c);
+    }
     drop_connection(c);
     /* fail what is still queued */
     g_mutex_lock(&c->lock);
@@ -583,7 +655,18 @@ tern_rpc_conn_send(TernRpcConn *c, const TernRpcOut *out, double timeout, GError
     wake(c);
     g_mutex_lock(&c->lock);
     while (!req.done) {
-        if (!g_cond_wait_until(&c->cond, &c->lock, deadline) && !req.done && !req.in_progress) {
+        if (g_get_monotonic_time() < deadline) {
+            g_cond_wait_until(&c->cond, &c->lock, deadline);
+            continue;
+        }
+        if (g_queue_remove(&c->unconfirmed, &req)) {
+            g_mutex_unlock(&c->lock);
+            g_set_error(error, TERN_RPC_ERROR, TERN_RPC_ERROR_CONNECT,
+                        "RabbitMQ (%s) did not confirm the message to %s within %.0f s",
+                        c->t->safe_url, out->routing_key, timeout);
+            return -1;
+        }
+        if (!req.in_progress) {
             g_queue_remove(&c->pending, &req);
             g_mutex_unlock(&c->lock);
             g_set_error(error, TERN_RPC_ERROR, TERN_RPC_ERROR_CONNECT,
@@ -591,6 +674,8 @@ tern_rpc_conn_send(TernRpcConn *c, const TernRpcOut *out, double timeout, GError
                         out->routing_key, timeout, c->t->safe_url);
             return -1;
         }
+        /* the I/O thread is writing it right now: a moment more */
+        g_cond_wait_until(&c->cond, &c->lock, g_get_monotonic_time() + 10 * G_TIME_SPAN_MILLISECOND);
     }
     g_mutex_unlock(&c->lock);
     if (req.error) {

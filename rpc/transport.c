@@ -190,6 +190,8 @@ tern_rpc_transport_new(const TernConfig *conf, GError **error)
     }
     t->heartbeat = (int)tern_config_get_int(conf, R, "heartbeat_timeout_threshold");
     t->prefetch = (int)tern_config_get_int(conf, R, "rabbit_qos_prefetch_count");
+    t->durable = tern_config_get_bool(conf, R, "amqp_durable_queues");
+    t->auto_delete = tern_config_get_bool(conf, R, "amqp_auto_delete");
     t->transient_ttl = (int)tern_config_get_int(conf, R, "rabbit_transient_queues_ttl");
     t->retry_interval = tern_config_get_float(conf, R, "rabbit_retry_interval");
     t->retry_backoff = tern_config_get_float(conf, R, "rabbit_retry_backoff");
