@@ -16,6 +16,8 @@
 #include <sys/eventfd.h>
 #include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 #include "rpc/rpc_private.h"
 #include "common/log.h"
 
@@ -149,7 +151,19 @@ connect_host(TernRpcConn *c, const TernRpcHost *h, GError **error)
             return -1;
         }
         amqp_ssl_socket_set_verify_peer(sock, 1);
-        amqp_ssl_socket_set_verify_hostname(sock, 1);
+        if (g_hostname_is_ip_address(h->host)) {
+            /* librabbitmq 0.11 matches host names against DNS names only:
+             * an IP address is checked by OpenSSL against the certificate's
+             * IP subjectAltNames, during the chain verification. */
+            amqp_ssl_socket_set_verify_hostname(sock, 0);
+            SSL_CTX *ctx = amqp_ssl_socket_get_context(sock);
+            if (!ctx || X509_VERIFY_PARAM_set1_ip_asc(SSL_CTX_get0_param(ctx), h->host) != 1) {
+                g_set_error(error, TERN_RPC_ERROR, TERN_RPC_ERROR_CONNECT,
+                            "cannot set up TLS verification of the IP address %s", h->host);
+                return -1;
+            }
+        } else
+            amqp_ssl_socket_set_verify_hostname(sock, 1);
         if (t->ssl_ca_file && amqp_ssl_socket_set_cacert(sock, t->ssl_ca_file) != AMQP_STATUS_OK) {
             g_set_error(error, TERN_RPC_ERROR, TERN_RPC_ERROR_CONNECT,
                         "[oslo_messaging_rabbit] ssl_ca_file %s cannot be loaded", t->ssl_ca_file);
@@ -171,8 +185,19 @@ connect_host(TernRpcConn *c, const TernRpcHost *h, GError **error)
     struct timeval tv = { 5, 0 };
     int rc = amqp_socket_open_noblock(sock, h->host, h->port, &tv);
     if (rc != AMQP_STATUS_OK) {
-        g_set_error(error, TERN_RPC_ERROR, TERN_RPC_ERROR_CONNECT, "cannot connect to %s:%d%s: %s",
-                    h->host, h->port, t->ssl ? " (TLS)" : "", amqp_error_string2(rc));
+        const char *hint = "";
+        if (rc == AMQP_STATUS_SSL_PEER_VERIFY_FAILED)
+            hint = g_hostname_is_ip_address(h->host)
+                ? " (the broker's certificate is not signed by a CA of [oslo_messaging_rabbit] ssl_ca_file,"
+                  " or does not name this IP address in its subjectAltName)"
+                : " (the broker's certificate is not signed by a CA of [oslo_messaging_rabbit] ssl_ca_file)";
+        else if (rc == AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED)
+            hint = " (the broker's certificate does not name this host)";
+        else if (rc == AMQP_STATUS_SSL_CONNECTION_FAILED)
+            hint = " (the broker refused the TLS handshake: is this port a TLS listener, and"
+                   " ssl_cert_file, if set, signed by a CA the broker trusts?)";
+        g_set_error(error, TERN_RPC_ERROR, TERN_RPC_ERROR_CONNECT, "cannot connect to %s:%d%s: %s%s",
+                    h->host, h->port, t->ssl ? " (TLS)" : "", amqp_error_string2(rc), hint);
         return -1;
     }
     struct timeval hs = { 15, 0 }, rpc = { 30, 0 };
@@ -194,8 +219,12 @@ connect_host(TernRpcConn *c, const TernRpcHost *h, GError **error)
     amqp_table_t ptable = { 3, props };
     amqp_rpc_reply_t r = amqp_login_with_properties(st, t->vhost, 0, 131072, t->heartbeat, &ptable,
                                                     AMQP_SASL_METHOD_PLAIN, h->user, h->password);
-    g_autofree char *what = g_strdup_printf("login to %s:%d as %s (vhost %s)", h->host, h->port,
-                                            h->user, t->vhost);
+    g_autofree char *what = g_strdup_printf("login to %s:%d as %s (vhost %s)%s", h->host, h->port,
+                                            h->user, t->vhost,
+                                            t->ssl && r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
+                                            r.library_error == AMQP_STATUS_SSL_ERROR
+                                            ? " (the broker ended the TLS session: with TLS 1.3 a client"
+                                              " certificate it does not trust is refused only now)" : "");
     if (tern_rpc_amqp_check(r, what, error) < 0)
         return -1;
     amqp_channel_open(st, TERN_RPC_CHANNEL);
