@@ -187,19 +187,21 @@ test_bad_password(void)
     g_assert_nonnull(strstr(error->message, "password authentication failed"));
 }
 
-/* URL options reach libpq as they are: sslmode=require against this
- * server (no TLS) is refused by libpq, sslmode=disable connects. */
+/* URL options reach libpq as they are: sslmode=verify-full with a root
+ * certificate file that does not exist is refused by libpq (whether or not
+ * the server offers TLS), sslmode=disable connects. */
 static void
 test_url_options(void)
 {
     if (tern_test_db_skip())
         return;
     g_autoptr(GError) error = NULL;
-    g_autofree char *require = g_strdup_printf("%s?sslmode=require", base_url);
+    g_autofree char *require = g_strdup_printf("%s?sslmode=verify-full&sslrootcert=/nonexistent/tern-ca.pem",
+                                               base_url);
     TernDb *db = tern_db_open(require, 0, 0, &error);
     g_assert_null(db);
     g_assert_error(error, TERN_DB_ERROR, TERN_DB_ERROR_CONNECT);
-    g_assert_nonnull(strstr(error->message, "SSL"));
+    g_assert_nonnull(strstr(error->message, "/nonexistent/tern-ca.pem"));
     g_assert_nonnull(strstr(error->message, ":****@"));
     g_clear_error(&error);
     g_autofree char *disable = g_strdup_printf("%s?sslmode=disable&application_name=tern-test",
