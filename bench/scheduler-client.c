@@ -2,7 +2,7 @@
  * select_destinations (topic scheduler, 4.5) over RabbitMQ with tern's RPC
  * client, as a conductor does, and prints the latencies.
  *
- *   scheduler-client TRANSPORT_URL SPEC.json CALLS THREADS
+ *   scheduler-client TRANSPORT_URL SPEC.json CALLS THREADS [EXCHANGE]
  *
  * SPEC.json is a RequestSpec primitive (python3-nova's obj_to_primitive);
  * each call gets a fresh instance uuid. Prints one line:
@@ -18,13 +18,15 @@ typedef struct {
     gint next, calls;
     gint ok, novalid, errors;
     double *lat;     /* ms, per call */
+    const char *exchange;   /* NULL: the transport's (nova) */
 } Bench;
 
 static gpointer
 worker(gpointer data)
 {
     Bench *b = data;
-    const TernRpcTarget target = { .topic = "scheduler", .version = "4.5" };
+    const TernRpcTarget target = { .topic = "scheduler", .version = "4.5",
+                                   .exchange = b->exchange };
     for (;;) {
         gint i = g_atomic_int_add(&b->next, 1);
         if (i >= b->calls)
@@ -61,8 +63,8 @@ cmp_double(const void *a, const void *b)
 int
 main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: scheduler-client TRANSPORT_URL SPEC.json CALLS THREADS\n");
+    if (argc != 5 && argc != 6) {
+        fprintf(stderr, "usage: scheduler-client TRANSPORT_URL SPEC.json CALLS THREADS [EXCHANGE]\n");
         return 2;
     }
     g_autoptr(GError) err = NULL;
@@ -73,6 +75,7 @@ main(int argc, char **argv)
         return 1;
     }
     b.calls = atoi(argv[3]);
+    b.exchange = argc == 6 ? argv[5] : NULL;
     int threads = atoi(argv[4]);
     b.lat = g_new0(double, b.calls);
     g_autoptr(TernRpcTransport) t = tern_rpc_transport_new_from_url(argv[1], &err);

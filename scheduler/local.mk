@@ -40,3 +40,7 @@ bench_scheduler_client_SOURCES = bench/scheduler-client.c
 bench_scheduler_client_LDADD = $(TERN_LIBS)
 bench_scheduler_client_DEPENDENCIES = $(TERN_LAYER_LIBS)
 EXTRA_DIST += bench/scheduler
+noinst_PROGRAMS += bench/scheduler-core
+bench_scheduler_core_SOURCES = bench/scheduler-core.c
+bench_scheduler_core_LDADD = $(TERN_LIBS)
+bench_scheduler_core_DEPENDENCIES = $(TERN_LAYER_LIBS)

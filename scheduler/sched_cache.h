@@ -19,11 +19,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(TernSchedCache, tern_sched_cache_free)
 /* Readers: hold the read lock while using hosts. */
 void tern_sched_cache_read_lock(TernSchedCache *c);
 void tern_sched_cache_read_unlock(TernSchedCache *c);
-/* The hosts (borrowed; valid under the lock). */
-TernSchedHost *const *tern_sched_cache_hosts(TernSchedCache *c, guint *n);
+/* The hosts, one contiguous array (borrowed; valid under the lock). */
+TernSchedHost *tern_sched_cache_hosts(TernSchedCache *c, guint *n);
 
-/* Writers take the write lock themselves. put takes h and replaces a host
- * of the same name (keeping its service fields when keep_service). */
+/* Writers take the write lock themselves. put takes h (its fields are
+ * moved into the array and h is freed) and replaces a host of the same name
+ * (keeping its service fields when keep_service). */
 void tern_sched_cache_put(TernSchedCache *c, TernSchedHost *h, gboolean keep_service);
 /* Remove a host by name; FALSE if absent. */
 gboolean tern_sched_cache_remove(TernSchedCache *c, const char *host);
@@ -34,5 +35,9 @@ typedef void (*TernSchedHostFunc)(TernSchedHost *h, gpointer data);
 gboolean tern_sched_cache_update(TernSchedCache *c, const char *host, TernSchedHostFunc fn,
                                  gpointer data);
 guint tern_sched_cache_size(TernSchedCache *c);
+/* Many updates under one write lock: fn(host, data) for each name of hosts
+ * (n of them) that is cached, with data = datas[i]. */
+void tern_sched_cache_update_many(TernSchedCache *c, const char *const *hosts, gpointer *datas,
+                                  guint n, TernSchedHostFunc fn);
 
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "scheduler/sched_error.h"
+#include "scheduler/sched_weigh.h"
 
 /* ---- the filters --------------------------------------------------------- */
 
@@ -154,12 +155,17 @@ cpu_filter(const TernSchedHost *h, TernSchedFilterCtx *ctx)
     if (!tern_cpu_set_is_subset(&q->features, &c->features)) {
         /* Features named on top of the model are counted one by one; the
          * model's own as "older than the model". */
-        TernCpuFeatureSet miss, extra;
-        tern_cpu_set_minus(&miss, &q->features, &c->features);
-        tern_cpu_set_intersect(&extra, &miss, &r->cpu_extra);
-        for (int i = tern_cpu_set_next(&extra, -1); i >= 0; i = tern_cpu_set_next(&extra, i))
-            ctx->missing[i]++;
-        if (!tern_cpu_set_is_subset(&miss, &r->cpu_extra))
+        guint64 model_miss = 0;
+        for (int w = 0; w < TERN_CPU_SET_WORDS; w++) {
+            guint64 miss = q->features.w[w] & ~c->features.w[w];
+            guint64 extra = miss & r->cpu_extra.w[w];
+            model_miss |= miss & ~extra;
+            while (extra) {
+                ctx->missing[w * 64 + __builtin_ctzll(extra)]++;
+                extra &= extra - 1;
+            }
+        }
+        if (model_miss)
             ctx->cpu_older++;
         return FALSE;
     }
@@ -236,6 +242,11 @@ GPtrArray *
 tern_sched_filters_from_names(const char *const *names, GError **error)
 {
     g_autoptr(GPtrArray) out = g_ptr_array_new();
+    if (names && g_strv_length((char **) names) > 32) {
+        g_set_error(error, TERN_SCHED_ERROR, TERN_SCHED_ERROR_CONFIG,
+                    "[filter_scheduler] enabled_filters: more than 32 filters");
+        return NULL;
+    }
     for (const char *const *n = names; n && *n; n++) {
         const TernSchedFilter *f = tern_sched_filter_find(*n);
         if (!f) {
@@ -288,8 +299,15 @@ note(GString *reason, const char *what, guint removed, const char *detail)
 }
 
 guint
-tern_sched_filter_run(const GPtrArray *filters_, TernSchedHost *const *hosts, guint *idx, guint n,
+tern_sched_filter_run(const GPtrArray *filters_, const TernSchedHost *hosts, guint *idx, guint n,
                       TernSchedFilterCtx *ctx, GString *reason)
+{
+    return tern_sched_filter_run_raw(filters_, hosts, idx, n, ctx, reason, NULL);
+}
+
+guint
+tern_sched_filter_run_raw(const GPtrArray *filters_, const TernSchedHost *hosts, guint *idx,
+                          guint n, TernSchedFilterCtx *ctx, GString *reason, double *raw)
 {
     const TernSchedRequest *r = ctx->req;
     guint m;
@@ -298,7 +316,7 @@ tern_sched_filter_run(const GPtrArray *filters_, TernSchedHost *const *hosts, gu
     if (r->ignore_hosts || r->source_host) {
         m = 0;
         for (guint i = 0; i < n; i++) {
-            const TernSchedHost *h = hosts[idx[i]];
+            const TernSchedHost *h = &hosts[idx[i]];
             if (!in_list(r->ignore_hosts, h->host) && g_strcmp0(r->source_host, h->host) != 0)
                 idx[m++] = idx[i];
         }
@@ -309,7 +327,7 @@ tern_sched_filter_run(const GPtrArray *filters_, TernSchedHost *const *hosts, gu
     if (r->force_hosts || r->force_nodes) {
         m = 0;
         for (guint i = 0; i < n; i++) {
-            const TernSchedHost *h = hosts[idx[i]];
+            const TernSchedHost *h = &hosts[idx[i]];
             if ((!r->force_hosts || in_list(r->force_hosts, h->host)) &&
                 (!r->force_nodes || in_list(r->force_nodes, h->nodename)))
                 idx[m++] = idx[i];
@@ -320,7 +338,7 @@ tern_sched_filter_run(const GPtrArray *filters_, TernSchedHost *const *hosts, gu
     if (r->dest_host || r->dest_node) {
         m = 0;
         for (guint i = 0; i < n; i++) {
-            const TernSchedHost *h = hosts[idx[i]];
+            const TernSchedHost *h = &hosts[idx[i]];
             if ((!r->dest_host || strcmp(r->dest_host, h->host) == 0) &&
                 (!r->dest_node || g_strcmp0(r->dest_node, h->nodename) == 0))
                 idx[m++] = idx[i];
@@ -329,20 +347,40 @@ tern_sched_filter_run(const GPtrArray *filters_, TernSchedHost *const *hosts, gu
         n = m;
     }
 
-    for (guint f = 0; f < filters_->len && n > 0; f++) {
-        const TernSchedFilter *flt = filters_->pdata[f];
-        TernSchedFilterFunc func = flt->func;
-        m = 0;
-        for (guint i = 0; i < n; i++)
-            if (func(hosts[idx[i]], ctx))
-                idx[m++] = idx[i];
-        if (reason && m < n) {
-            g_autoptr(GString) detail = g_string_new(NULL);
-            if (flt->explain)
-                flt->explain(ctx, detail);
-            note(reason, flt->name, n - m, detail->str);
-        }
-        n = m;
+    /* One pass: each host goes through the filters in order until one
+     * refuses it, which counts the host as that filter's (the same counts
+     * as one pass per filter, with each host's fields read once). */
+    guint nf = MIN(filters_->len, 32u);
+    TernSchedFilterFunc funcs[32];
+    guint removed[32] = { 0 };
+    for (guint f = 0; f < nf; f++)
+        funcs[f] = ((const TernSchedFilter *) filters_->pdata[f])->func;
+    m = 0;
+    for (guint i = 0; i < n; i++) {
+        const TernSchedHost *h = &hosts[idx[i]];
+        guint f = 0;
+        while (f < nf && funcs[f](h, ctx))
+            f++;
+        if (f == nf) {
+            if (raw) {
+                double *v = &raw[(gsize) m * 3];
+                v[0] = tern_sched_free_ram_mb(h);
+                v[1] = tern_sched_free_vcpus(h);
+                v[2] = tern_sched_free_disk_mb(h);
+            }
+            idx[m++] = idx[i];
+        } else
+            removed[f]++;
     }
+    for (guint f = 0; reason && f < nf; f++) {
+        if (!removed[f])
+            continue;
+        const TernSchedFilter *flt = filters_->pdata[f];
+        g_autoptr(GString) detail = g_string_new(NULL);
+        if (flt->explain)
+            flt->explain(ctx, detail);
+        note(reason, flt->name, removed[f], detail->str);
+    }
+    n = m;
     return n;
 }

@@ -66,7 +66,12 @@ void tern_sched_filter_ctx_init(TernSchedFilterCtx *ctx, const TernSchedRequest 
  * the survivors in idx (in order). Returns how many remain; reason (may be
  * NULL) receives "ComputeFilter removed 2 hosts; CpuModelFilter removed 7
  * hosts: missing md-clear (7)" for every step that removed hosts. */
-guint tern_sched_filter_run(const GPtrArray *filters, TernSchedHost *const *hosts, guint *idx,
+guint tern_sched_filter_run(const GPtrArray *filters, const TernSchedHost *hosts, guint *idx,
                             guint n, TernSchedFilterCtx *ctx, GString *reason);
+/* The same, also writing each survivor's raw weigher values (free RAM MB,
+ * free vCPUs, free disk MB; 3 doubles per survivor, in survivor order) to
+ * raw, read while the host is in cache (tern_sched_weigh_top_raw). */
+guint tern_sched_filter_run_raw(const GPtrArray *filters, const TernSchedHost *hosts, guint *idx,
+                                guint n, TernSchedFilterCtx *ctx, GString *reason, double *raw);
 
 #endif

@@ -33,14 +33,22 @@ tern_sched_host_new(void)
 }
 
 void
-tern_sched_host_free(TernSchedHost *h)
+tern_sched_host_clear(TernSchedHost *h)
 {
-    if (!h)
-        return;
     g_free(h->host);
     g_free(h->nodename);
     g_free(h->uuid);
     g_strfreev(h->machine_types);
+    h->host = h->nodename = h->uuid = NULL;
+    h->machine_types = NULL;
+}
+
+void
+tern_sched_host_free(TernSchedHost *h)
+{
+    if (!h)
+        return;
+    tern_sched_host_clear(h);
     g_free(h);
 }
 
@@ -66,6 +74,41 @@ tern_sched_cpu_compact(const TernCpuDb *cpudb, TernCpuArch arch, const char *mod
         }
     }
     tern_cpu_compact(cpudb, cpu, out);
+    return TRUE;
+}
+
+/* Hosts of one fleet share a few CPUs: their compact forms are computed
+ * once per (arch, model, features) and remembered (bounded). */
+#define MEMO_MAX 4096
+static GMutex memo_lock;
+static GHashTable *memo;   /* "arch|model|f1,f2" -> TernCpuCompact */
+
+static gboolean
+compact_memo(const TernCpuDb *cpudb, TernCpuArch arch, const char *model,
+             const char *const *features, TernCpuCompact *out, GError **error)
+{
+    g_autoptr(GString) key = g_string_new(NULL);
+    g_string_append_printf(key, "%d|%s|", (int) arch, model);
+    for (const char *const *f = features; f && *f; f++)
+        g_string_append_printf(key, "%s,", *f);
+    g_mutex_lock(&memo_lock);
+    TernCpuCompact *hit = memo ? g_hash_table_lookup(memo, key->str) : NULL;
+    if (hit)
+        *out = *hit;
+    g_mutex_unlock(&memo_lock);
+    if (hit)
+        return TRUE;
+    if (!tern_sched_cpu_compact(cpudb, arch, model, features, TERN_CPU_MODE_HOST, out, error))
+        return FALSE;
+    g_mutex_lock(&memo_lock);
+    if (!memo || g_hash_table_size(memo) >= MEMO_MAX) {
+        if (memo)
+            g_hash_table_unref(memo);
+        memo = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    }
+    g_hash_table_replace(memo, g_string_free(g_steal_pointer(&key), FALSE),
+                         g_memdup2(out, sizeof(*out)));
+    g_mutex_unlock(&memo_lock);
     return TRUE;
 }
 
@@ -112,23 +155,21 @@ tern_sched_host_set_node(TernSchedHost *h, const TernCpuDb *cpudb, const TernDbC
     h->vcpus = n->vcpus;
     h->memory_mb = n->memory_mb;
     h->local_gb = n->local_gb;
+    h->reserved_vcpus = n->reserved_vcpus;
     h->reserved_memory_mb = n->reserved_memory_mb;
     h->reserved_disk_gb = n->reserved_disk_gb;
     h->cpu_ratio = n->cpu_allocation_ratio;
     h->ram_ratio = n->ram_allocation_ratio;
     h->disk_ratio = n->disk_allocation_ratio;
-    h->vcpus_cap = capacity(n->vcpus, n->reserved_vcpus, n->cpu_allocation_ratio);
-    h->memory_cap = capacity(n->memory_mb, n->reserved_memory_mb, n->ram_allocation_ratio);
-    h->disk_cap = capacity(n->local_gb, n->reserved_disk_gb, n->disk_allocation_ratio);
+    tern_sched_host_finish(h);
     h->vcpus_used = n->vcpus_used;
     h->memory_used = n->memory_mb_used;
     h->disk_used = n->local_gb_used;
 
     g_autoptr(GError) err = NULL;
     if (n->guest_cpu_model &&
-        !tern_sched_cpu_compact(cpudb, arch, n->guest_cpu_model,
-                                (const char *const *) n->guest_cpu_features, TERN_CPU_MODE_HOST,
-                                &h->guest_cpu, &err)) {
+        !compact_memo(cpudb, arch, n->guest_cpu_model,
+                      (const char *const *) n->guest_cpu_features, &h->guest_cpu, &err)) {
         TERN_WARN("tern.scheduler", "host %s: guest CPU %s ignored: %s", n->host,
                   n->guest_cpu_model, err->message);
         g_clear_error(&err);
@@ -136,8 +177,8 @@ tern_sched_host_set_node(TernSchedHost *h, const TernCpuDb *cpudb, const TernDbC
         memset(&h->guest_cpu, 0, sizeof(h->guest_cpu));
     }
     if (n->cpu_model &&
-        !tern_sched_cpu_compact(cpudb, arch, n->cpu_model, (const char *const *) n->cpu_features,
-                                TERN_CPU_MODE_HOST, &h->host_cpu, &err)) {
+        !compact_memo(cpudb, arch, n->cpu_model, (const char *const *) n->cpu_features,
+                      &h->host_cpu, &err)) {
         TERN_WARN("tern.scheduler", "host %s: host CPU %s ignored: %s", n->host, n->cpu_model,
                   err->message);
     } else if (!n->cpu_model) {
@@ -146,6 +187,17 @@ tern_sched_host_set_node(TernSchedHost *h, const TernCpuDb *cpudb, const TernDbC
     /* A host that reported no guest CPU offers what its CPU is. */
     if (!h->guest_cpu.family)
         h->guest_cpu = h->host_cpu;
+}
+
+void
+tern_sched_host_finish(TernSchedHost *h)
+{
+    h->vcpus_cap = capacity(h->vcpus, h->reserved_vcpus, h->cpu_ratio);
+    h->memory_cap = capacity(h->memory_mb, h->reserved_memory_mb, h->ram_ratio);
+    h->disk_cap = capacity(h->local_gb, h->reserved_disk_gb, h->disk_ratio);
+    h->memory_free_base = h->memory_mb - h->reserved_memory_mb;
+    h->vcpus_ratio_total = (double) h->vcpus * h->cpu_ratio;
+    h->disk_free_base = h->local_gb - h->reserved_disk_gb;
 }
 
 void

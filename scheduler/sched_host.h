@@ -26,12 +26,12 @@ tern_sched_triple_bit(guint arch, guint hv, guint vm)
 int tern_sched_hv_from_name(const char *name);   /* -1 if NULL */
 int tern_sched_vm_from_name(const char *name);   /* -1 if NULL */
 
+/* Fields in the order the filters and weighers read them (the cache keeps
+ * hosts in one contiguous array, so a pass streams through memory): the
+ * first 64 bytes and the compact CPU are all a decision reads of most
+ * hosts. */
 typedef struct {
-    char *host;                 /* service host */
-    char *nodename;             /* hypervisor_hostname */
-    char *uuid;                 /* compute node uuid */
-    char **machine_types;       /* NULL-terminated */
-    gint64 generation;
+    /* ComputeFilter, ImagePropertiesFilter */
     guint8 arch;                /* TernCpuArch of the host */
     guint8 tcg_only;            /* offers no kvm guest type: every guest is emulated */
     guint8 node_disabled;       /* compute node disabled */
@@ -39,20 +39,36 @@ typedef struct {
     guint8 has_service;         /* a tern-compute services row exists */
     gint64 last_seen_up;        /* service heartbeat, µs since the epoch */
     guint64 triples;            /* supported_instances, tern_sched_triple_bit() */
-    /* Inventory and usage. Capacity = (total - reserved) * ratio, as claims count it. */
-    gint64 vcpus, memory_mb, local_gb;
-    gint64 reserved_memory_mb, reserved_disk_gb;
-    gint64 vcpus_cap, memory_cap, disk_cap;
-    gint64 vcpus_used, memory_used, disk_used;
-    double cpu_ratio, ram_ratio, disk_ratio;
-    /* The guest CPU the host offers (new boots) and its host CPU (what a
-     * live-migrated guest meets), compact. family 0 = unknown. */
+    /* Ram/Core/DiskFilter and the weighers. Capacity = (total - reserved) *
+     * ratio, as claims count it (tern_sched_host_finish). */
+    gint64 memory_used, memory_cap;
+    gint64 vcpus_used, vcpus_cap;
+    gint64 disk_used, disk_cap;
+    /* Weighers (Nova's HostState): free RAM = memory_free_base - used, free
+     * vCPUs = vcpus_ratio_total - used, free disk = (disk_free_base - used) GB. */
+    gint64 memory_free_base;    /* memory_mb - reserved_memory_mb */
+    double vcpus_ratio_total;   /* vcpus * cpu_ratio */
+    gint64 disk_free_base;      /* local_gb - reserved_disk_gb */
+    /* CpuModelFilter: the guest CPU the host offers (new boots), compact.
+     * family 0 = unknown. */
     TernCpuCompact guest_cpu;
+    /* Inventory (limits, tern_sched_host_finish). */
+    gint64 vcpus, memory_mb, local_gb;
+    gint64 reserved_vcpus, reserved_memory_mb, reserved_disk_gb;
+    double cpu_ratio, ram_ratio, disk_ratio;
+    gint64 generation;
+    /* The host CPU (what a live-migrated guest meets), compact. */
     TernCpuCompact host_cpu;
+    char *host;                 /* service host */
+    char *nodename;             /* hypervisor_hostname */
+    char *uuid;                 /* compute node uuid */
+    char **machine_types;       /* NULL-terminated */
 } TernSchedHost;
 
 TernSchedHost *tern_sched_host_new(void);
 void tern_sched_host_free(TernSchedHost *h);
+/* Free what h points to (not h itself). */
+void tern_sched_host_clear(TernSchedHost *h);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TernSchedHost, tern_sched_host_free)
 
 /* Fill h from a compute_nodes row (service fields are left as they are).
@@ -60,6 +76,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(TernSchedHost, tern_sched_host_free)
  * host then passes no CPU request) and is logged. */
 void tern_sched_host_set_node(TernSchedHost *h, const TernCpuDb *cpudb,
                               const TernDbComputeNode *node);
+/* Capacities and weigher bases from the inventory fields (vcpus,
+ * memory_mb, local_gb, reserved_*, *_ratio). */
+void tern_sched_host_finish(TernSchedHost *h);
 /* Service fields from a services row (NULL: no row). */
 void tern_sched_host_set_service(TernSchedHost *h, const TernDbService *svc);
 

@@ -99,23 +99,24 @@ candidates(TernSchedCache *cache, const TernSchedPolicy *p, const TernSchedReque
 {
     tern_sched_cache_read_lock(cache);
     guint nh;
-    TernSchedHost *const *hosts = tern_sched_cache_hosts(cache, &nh);
+    const TernSchedHost *hosts = tern_sched_cache_hosts(cache, &nh);
     g_autofree guint *idx = g_new(guint, nh ? nh : 1);
     for (guint i = 0; i < nh; i++)
         idx[i] = i;
     TernSchedFilterCtx *ctx = g_new(TernSchedFilterCtx, 1);
     tern_sched_filter_ctx_init(ctx, r, p->cpudb, g_get_real_time(), p->down_time, p->default_az);
-    guint n = tern_sched_filter_run(p->filters, hosts, idx, nh, ctx, reason);
+    g_autofree double *raw = g_new(double, (gsize) (nh ? nh : 1) * 3);
+    guint n = tern_sched_filter_run_raw(p->filters, hosts, idx, nh, ctx, reason, raw);
     g_free(ctx);
     if (nh == 0)
         g_string_append(reason, "there are no compute hosts");
     GPtrArray *out = NULL;
     if (n > 0) {
         g_autofree TernSchedWeighed *top = g_new(TernSchedWeighed, k);
-        guint have = tern_sched_weigh_top(&p->mult, hosts, idx, n, top, k);
+        guint have = tern_sched_weigh_top_raw(&p->mult, raw, idx, n, top, k);
         out = g_ptr_array_new_with_free_func((GDestroyNotify) tern_sched_pick_free);
         for (guint i = 0; i < have; i++)
-            g_ptr_array_add(out, pick_new(hosts[top[i].idx], r, top[i].weight));
+            g_ptr_array_add(out, pick_new(&hosts[top[i].idx], r, top[i].weight));
     }
     tern_sched_cache_read_unlock(cache);
     return out;
@@ -131,9 +132,12 @@ tern_sched_select(TernSchedCache *cache, const TernSchedPolicy *p, const TernSch
     guint subset = (guint) MAX(p->host_subset_size, 1);
     guint nalt = alternates ? (guint) MAX(p->max_attempts - 1, 0) : 0;
     guint k = subset + nalt + SPARE_CANDIDATES;
-    gboolean move = r->is_move;
+    /* A move claim needs a migration uuid; without one the instance claims
+     * the destination in its own name (released by host, never its source). */
+    gboolean move = r->is_move && r->migration_uuid;
     g_autoptr(GPtrArray) result = g_ptr_array_new_with_free_func((GDestroyNotify) g_ptr_array_unref);
     g_autoptr(GArray) claimed = g_array_new(FALSE, FALSE, sizeof(Claimed));
+    gint64 t_filter = 0, t_claim = 0;
 
     for (guint inst = 0; inst < ninst; inst++) {
         const char *consumer = NULL;
@@ -144,7 +148,9 @@ tern_sched_select(TernSchedCache *cache, const TernSchedPolicy *p, const TernSch
         gboolean lost_any = FALSE;
         for (int round = 0; round < CLAIM_ROUNDS && !list; round++) {
             g_string_truncate(reason, 0);
+            gint64 t0 = g_get_monotonic_time();
             g_autoptr(GPtrArray) cand = candidates(cache, p, r, k, reason);
+            t_filter += g_get_monotonic_time() - t0;
             if (!cand)
                 break;
             /* Nova: the chosen host is random among the best host_subset_size. */
@@ -159,7 +165,10 @@ tern_sched_select(TernSchedCache *cache, const TernSchedPolicy *p, const TernSch
                 TernSchedPick *pk = cand->pdata[c];
                 if (consumer && p->claim) {
                     g_autoptr(GError) err = NULL;
-                    if (p->claim(consumer, move, pk->host, r, p->claim_data, &err) < 0) {
+                    gint64 c0 = g_get_monotonic_time();
+                    int rc = p->claim(consumer, move, pk->host, r, p->claim_data, &err);
+                    t_claim += g_get_monotonic_time() - c0;
+                    if (rc < 0) {
                         if (g_error_matches(err, TERN_DB_ERROR, TERN_DB_ERROR_NO_CAPACITY)) {
                             TERN_DEBUG("tern.scheduler", "claim on %s lost for %s: %s", pk->host,
                                        consumer, err->message);
@@ -210,6 +219,8 @@ tern_sched_select(TernSchedCache *cache, const TernSchedPolicy *p, const TernSch
         g_free(c->consumer);
         g_free(c->host);
     }
+    TERN_DEBUG("tern.scheduler", "%u instance(s): filters+weighers %.3f ms, claims %.3f ms", ninst,
+               (double) t_filter / 1000.0, (double) t_claim / 1000.0);
     *out = g_steal_pointer(&result);
     return 0;
 }

@@ -4,7 +4,6 @@
 
 #include <string.h>
 
-#include <glib-unix.h>
 
 #include "common/log.h"
 #include "db/db.h"
@@ -15,10 +14,9 @@ struct _TernSchedSync {
     TernDb *db;
     TernDbListener *listener;
     gint64 heartbeat_since;     /* µs: newest heartbeat seen, minus a margin */
-    GSource *fd_source;
-    GSource *timer;
-    int fd;
+    guint watch;                /* tern_db_listener_add_watch, in ctx */
     GMainContext *ctx;
+    GSource *timer;
 };
 
 #define HEARTBEAT_MARGIN (2 * G_USEC_PER_SEC)
@@ -70,7 +68,6 @@ tern_sched_sync_new(TernSchedCache *cache, const TernCpuDb *cpudb, const char *u
     g_autoptr(TernSchedSync) s = g_new0(TernSchedSync, 1);
     s->cache = cache;
     s->cpudb = cpudb;
-    s->fd = -1;
     if (!(s->db = tern_db_open(url, max_retries, retry_interval, error)))
         return NULL;
     /* Listen from the newest change before loading, so nothing between the
@@ -90,10 +87,9 @@ tern_sched_sync_free(TernSchedSync *s)
 {
     if (!s)
         return;
-    if (s->fd_source) {
-        g_source_destroy(s->fd_source);
-        g_source_unref(s->fd_source);
-    }
+    GSource *w = s->watch ? g_main_context_find_source_by_id(s->ctx, s->watch) : NULL;
+    if (w)
+        g_source_destroy(w);
     if (s->timer) {
         g_source_destroy(s->timer);
         g_source_unref(s->timer);
@@ -147,14 +143,9 @@ refresh_service(TernSchedSync *s, const char *host, GError **error)
     return 0;
 }
 
-int
-tern_sched_sync_changes(TernSchedSync *s, int wait_ms, GError **error)
+static int
+apply_changes(TernSchedSync *s, GPtrArray *changes, GError **error)
 {
-    g_autoptr(GPtrArray) changes = NULL;
-    int rc = wait_ms > 0 ? tern_db_listener_wait(s->listener, wait_ms, &changes, error)
-                         : tern_db_listener_read(s->listener, &changes, error);
-    if (rc < 0)
-        return -1;
     if (changes->len == 0)
         return 0;
     if (changes->len > TERN_SCHED_SYNC_RELOAD_BATCH)
@@ -181,6 +172,17 @@ tern_sched_sync_changes(TernSchedSync *s, int wait_ms, GError **error)
     return 0;
 }
 
+int
+tern_sched_sync_changes(TernSchedSync *s, int wait_ms, GError **error)
+{
+    g_autoptr(GPtrArray) changes = NULL;
+    int rc = wait_ms > 0 ? tern_db_listener_wait(s->listener, wait_ms, &changes, error)
+                         : tern_db_listener_read(s->listener, &changes, error);
+    if (rc < 0)
+        return -1;
+    return apply_changes(s, changes, error);
+}
+
 typedef struct {
     gint64 last_seen_up;
 } Beat;
@@ -205,48 +207,34 @@ tern_sched_sync_heartbeats(TernSchedSync *s, GError **error)
     if (!r)
         return -1;
     gint64 newest = 0;
-    for (int i = 0; i < PQntuples(r); i++) {
-        Beat b = { tern_db_get_int(r, i, 1) };
-        newest = MAX(newest, b.last_seen_up);
-        tern_sched_cache_update(s->cache, PQgetvalue(r, i, 0), apply_beat, &b);
+    guint n = (guint) PQntuples(r);
+    g_autofree const char **names = g_new(const char *, n + 1);
+    g_autofree Beat *beats = g_new(Beat, n + 1);
+    g_autofree gpointer *datas = g_new(gpointer, n + 1);
+    for (guint i = 0; i < n; i++) {
+        names[i] = PQgetvalue(r, (int) i, 0);
+        beats[i].last_seen_up = tern_db_get_int(r, (int) i, 1);
+        datas[i] = &beats[i];
+        newest = MAX(newest, beats[i].last_seen_up);
     }
+    /* One write lock for the whole poll, not one per host. */
+    tern_sched_cache_update_many(s->cache, names, datas, n, apply_beat);
     if (newest - HEARTBEAT_MARGIN > s->heartbeat_since)
         s->heartbeat_since = newest - HEARTBEAT_MARGIN;
     return 0;
 }
 
-static void attach_fd(TernSchedSync *s);
-
 static gboolean
-on_input(gint fd, GIOCondition cond, gpointer data)
+on_changes(TernDbListener *l, GPtrArray *changes, const GError *error, gpointer data)
 {
-    (void) fd;
-    (void) cond;
+    (void) l;
     TernSchedSync *s = data;
     g_autoptr(GError) err = NULL;
-    if (tern_sched_sync_changes(s, 0, &err) < 0)
+    if (error)
+        TERN_WARN("tern.scheduler", "host cache: change feed: %s", error->message);
+    else if (changes && apply_changes(s, changes, &err) < 0)
         TERN_WARN("tern.scheduler", "host cache: change feed: %s", err->message);
-    if (tern_db_listener_fd(s->listener) != s->fd) {
-        attach_fd(s);   /* reconnected: a new socket */
-        return G_SOURCE_REMOVE;
-    }
     return G_SOURCE_CONTINUE;
-}
-
-static void
-attach_fd(TernSchedSync *s)
-{
-    if (s->fd_source) {
-        g_source_destroy(s->fd_source);
-        g_source_unref(s->fd_source);
-        s->fd_source = NULL;
-    }
-    s->fd = tern_db_listener_fd(s->listener);
-    if (s->fd < 0)
-        return;
-    s->fd_source = g_unix_fd_source_new(s->fd, G_IO_IN | G_IO_HUP | G_IO_ERR);
-    g_source_set_callback(s->fd_source, (GSourceFunc) (void (*)(void)) on_input, s, NULL);
-    g_source_attach(s->fd_source, s->ctx);
 }
 
 static gboolean
@@ -256,12 +244,6 @@ on_timer(gpointer data)
     g_autoptr(GError) err = NULL;
     if (tern_sched_sync_heartbeats(s, &err) < 0)
         TERN_WARN("tern.scheduler", "host cache: heartbeat poll: %s", err->message);
-    /* Also catch up if the socket watch missed anything (after a reconnect). */
-    g_clear_error(&err);
-    if (tern_sched_sync_changes(s, 0, &err) < 0)
-        TERN_WARN("tern.scheduler", "host cache: change feed: %s", err->message);
-    if (tern_db_listener_fd(s->listener) != s->fd)
-        attach_fd(s);
     return G_SOURCE_CONTINUE;
 }
 
@@ -269,7 +251,7 @@ void
 tern_sched_sync_attach(TernSchedSync *s, GMainContext *ctx, guint interval_ms)
 {
     s->ctx = ctx;
-    attach_fd(s);
+    s->watch = tern_db_listener_add_watch(s->listener, ctx, on_changes, s, NULL);
     s->timer = g_timeout_source_new(interval_ms);
     g_source_set_callback(s->timer, on_timer, s, NULL);
     g_source_attach(s->timer, ctx);

@@ -1,33 +1,38 @@
 /* sched_weigh.c: Nova's weighers with its normalisation, best k kept. */
 #include "scheduler/sched_weigh.h"
 
-typedef double (*RawFunc)(const TernSchedHost *h);
+guint
+tern_sched_weigh_top(const TernSchedMultipliers *m, const TernSchedHost *hosts, const guint *idx,
+                     guint n, TernSchedWeighed *out, guint k)
+{
+    g_autofree double *raw = g_new(double, (gsize) MAX(n, 1) * 3);
+    for (guint i = 0; i < n; i++) {
+        const TernSchedHost *h = &hosts[idx[i]];
+        raw[(gsize) i * 3] = tern_sched_free_ram_mb(h);
+        raw[(gsize) i * 3 + 1] = tern_sched_free_vcpus(h);
+        raw[(gsize) i * 3 + 2] = tern_sched_free_disk_mb(h);
+    }
+    return tern_sched_weigh_top_raw(m, raw, idx, n, out, k);
+}
 
 guint
-tern_sched_weigh_top(const TernSchedMultipliers *m, TernSchedHost *const *hosts, const guint *idx,
-                     guint n, TernSchedWeighed *out, guint k)
+tern_sched_weigh_top_raw(const TernSchedMultipliers *m, const double *raw, const guint *idx,
+                         guint n, TernSchedWeighed *out, guint k)
 {
     if (n == 0 || k == 0)
         return 0;
-    const RawFunc raw[3] = { tern_sched_free_ram_mb, tern_sched_free_vcpus,
-                             tern_sched_free_disk_mb };
     const double mult[3] = { m->ram, m->cpu, m->disk };
     double lo[3], hi[3], scale[3];
     for (int w = 0; w < 3; w++) {
         lo[w] = G_MAXDOUBLE;
         hi[w] = -G_MAXDOUBLE;
     }
-    /* Pass 1: min and max of each weigher (skipped when its multiplier is 0). */
+    /* Pass 1: min and max of each weigher. */
     for (guint i = 0; i < n; i++) {
-        const TernSchedHost *h = hosts[idx[i]];
+        const double *v = &raw[(gsize) i * 3];
         for (int w = 0; w < 3; w++) {
-            if (mult[w] == 0.0)
-                continue;
-            double v = raw[w](h);
-            if (v < lo[w])
-                lo[w] = v;
-            if (v > hi[w])
-                hi[w] = v;
+            lo[w] = MIN(lo[w], v[w]);
+            hi[w] = MAX(hi[w], v[w]);
         }
     }
     for (int w = 0; w < 3; w++)
@@ -36,11 +41,9 @@ tern_sched_weigh_top(const TernSchedMultipliers *m, TernSchedHost *const *hosts,
     /* Pass 2: weights, best k kept sorted by insertion. */
     guint have = 0;
     for (guint i = 0; i < n; i++) {
-        const TernSchedHost *h = hosts[idx[i]];
-        double wt = 0.0;
-        for (int w = 0; w < 3; w++)
-            if (scale[w] != 0.0)
-                wt += (raw[w](h) - lo[w]) * scale[w];
+        const double *v = &raw[(gsize) i * 3];
+        double wt = (v[0] - lo[0]) * scale[0] + (v[1] - lo[1]) * scale[1] +
+                    (v[2] - lo[2]) * scale[2];
         if (have == k && wt <= out[k - 1].weight)
             continue;
         guint pos = have < k ? have++ : k - 1;

@@ -25,22 +25,25 @@ typedef struct {
 static inline double
 tern_sched_free_ram_mb(const TernSchedHost *h)
 {
-    return (double) (h->memory_mb - h->reserved_memory_mb - h->memory_used);
+    return (double) (h->memory_free_base - h->memory_used);
 }
 static inline double
 tern_sched_free_vcpus(const TernSchedHost *h)
 {
-    return (double) h->vcpus * h->cpu_ratio - (double) h->vcpus_used;
+    return h->vcpus_ratio_total - (double) h->vcpus_used;
 }
 static inline double
 tern_sched_free_disk_mb(const TernSchedHost *h)
 {
-    return (double) (h->local_gb - h->reserved_disk_gb - h->disk_used) * 1024.0;
+    return (double) (h->disk_free_base - h->disk_used) * 1024.0;
 }
 
 /* Weigh hosts[idx[0..n)] and write the best min(k, n) to out, best first
  * (ties keep the order of idx). Returns how many were written. */
-guint tern_sched_weigh_top(const TernSchedMultipliers *m, TernSchedHost *const *hosts,
+guint tern_sched_weigh_top(const TernSchedMultipliers *m, const TernSchedHost *hosts,
                            const guint *idx, guint n, TernSchedWeighed *out, guint k);
+/* The same from raw values already read (3 per host of idx, in order). */
+guint tern_sched_weigh_top_raw(const TernSchedMultipliers *m, const double *raw, const guint *idx,
+                               guint n, TernSchedWeighed *out, guint k);
 
 #endif

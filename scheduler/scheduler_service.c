@@ -61,8 +61,10 @@ release_cb(const char *consumer, gboolean move, const char *host, gpointer data)
 {
     g_autoptr(GError) err = NULL;
     TernDb *db = worker_db(data, &err);
-    if (db && (move ? tern_db_move_revert(db, consumer, &err)
-                    : tern_db_release(db, consumer, host, NULL, &err)) == 0)
+    /* Only what this call claimed: the consumer's allocation on that host
+     * (for a move claim, the migration's hold on the destination). */
+    (void) move;
+    if (db && tern_db_release(db, consumer, host, NULL, &err) == 0)
         return;
     TERN_WARN("tern.scheduler", "could not release the claim of %s on %s: %s", consumer, host,
               err ? err->message : "unknown error");

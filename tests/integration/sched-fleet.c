@@ -51,7 +51,7 @@ cpu_json(const char *arch, const char *mode, const char *model, char **features)
     json_t *f = json_array();
     for (char **p = features; p && *p; p++)
         json_array_append_new(f, json_string(*p));
-    g_autoptr(json_t) j = json_pack("{sssssssso}", "arch", arch, "mode", mode, "model", model,
+    g_autoptr(json_t) j = json_pack("{sssssssss:o}", "arch", arch, "mode", mode, "model", model,
                                     "vendor", strcmp(arch, "x86_64") == 0 ? "Intel" : "IBM",
                                     "features", f);
     return json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);

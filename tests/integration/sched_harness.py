@@ -11,6 +11,43 @@ import uuid as uuidlib
 import psycopg2
 
 B = os.environ.get('TERN_BUILDDIR', '.')
+# Tests run in parallel on one broker and every scheduler consumes the queue
+# "scheduler": each test process gets its own virtual host (when
+# scripts/services says how to reach the broker's node), else shares "/".
+EXCHANGE = 'nova'
+VHOST = None
+
+
+def _rabbitmqctl(*args):
+    env = dict(os.environ, HOME=os.environ['TERN_TEST_RABBITMQ_HOME'])
+    subprocess.run(['/usr/lib/rabbitmq/bin/rabbitmqctl', '-q', '-n',
+                    os.environ['TERN_TEST_RABBITMQ_NODE']] + list(args),
+                   env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def transport_url():
+    """The test broker's URL, on this process's own vhost."""
+    global VHOST
+    url = os.environ['TERN_TEST_TRANSPORT_URL']
+    if not os.environ.get('TERN_TEST_RABBITMQ_NODE') or not os.environ.get('TERN_TEST_RABBITMQ_HOME'):
+        return url
+    if VHOST is None:
+        VHOST = 'tern_sched_%d' % os.getpid()
+        _rabbitmqctl('add_vhost', VHOST)
+        _rabbitmqctl('set_permissions', '-p', VHOST, 'guest', '.*', '.*', '.*')
+    return url.rstrip('/') + '/' + VHOST
+
+
+def drop_vhost():
+    global VHOST
+    try:    # stop Nova's reply listener before its vhost goes
+        from nova import rpc
+        rpc.cleanup()
+    except Exception:
+        pass
+    if VHOST:
+        _rabbitmqctl('delete_vhost', VHOST)
+        VHOST = None
 S = os.environ.get('TERN_SRCDIR', '.')
 
 
@@ -73,8 +110,9 @@ class Scheduler:
     def __init__(self, workdir, db, name, extra=''):
         self.conf = os.path.join(workdir, name + '.conf')
         with open(self.conf, 'w') as f:
-            f.write('[DEFAULT]\ntransport_url = %s\nhost = %s\n%s\n[database]\nconnection = %s\n'
-                    % (os.environ['TERN_TEST_TRANSPORT_URL'], name, extra, db.url))
+            f.write('[DEFAULT]\ntransport_url = %s\ncontrol_exchange = %s\nhost = %s\n%s\n'
+                    '[database]\nconnection = %s\n'
+                    % (transport_url(), EXCHANGE, name, extra, db.url))
         os.chmod(self.conf, 0o600)
         self.log = os.path.join(workdir, name + '.log')
         self.proc = subprocess.Popen([B + '/tern-scheduler', '--config-file', self.conf],
@@ -99,21 +137,21 @@ class Scheduler:
         return self.proc.returncode
 
 
-def nova_client(workdir):
+def nova_client(workdir, extra=''):
     """python3-nova's SchedulerQueryClient on the test broker (wire-reference §4)."""
     conf = os.path.join(workdir, 'nova-harness.conf')
     with open(conf, 'w') as f:
         f.write('[DEFAULT]\ntransport_url = %s\nlong_rpc_timeout = 60\nrpc_response_timeout = 30\n'
-                'rpc_conn_pool_size = 200\n'
+                '[oslo_messaging_rabbit]\nrpc_conn_pool_size = 200\n'
                 '[upgrade_levels]\ncompute = 6.1\nscheduler = 4.5\nconductor = 3.0\n'
-                '[scheduler]\nmax_attempts = 20\n'
-                % os.environ['TERN_TEST_TRANSPORT_URL'])
+                '[scheduler]\nmax_attempts = 20\n%s'
+                % (transport_url(), extra))
     import nova.conf
     import nova.context
     from nova import objects, rpc
     import nova.scheduler.client.query
     CONF = nova.conf.CONF
-    rpc.set_defaults(control_exchange='nova')
+    rpc.set_defaults(control_exchange=EXCHANGE)
     CONF([], project='nova', default_config_files=[conf])
     objects.register_all()
     rpc.init(CONF)

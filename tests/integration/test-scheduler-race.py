@@ -5,6 +5,7 @@
 # ends above its capacity, every instance is placed once or gets NoValidHost,
 # exactly the capacity is placed, and both schedulers answered.
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -88,4 +89,7 @@ finally:
     for s in scheds:
         s.stop()
     db.close()
+    H.drop_vhost()
+if not t.failed:
+    shutil.rmtree(work, ignore_errors=True)   # kept when a test failed: the logs
 sys.exit(t.done())

@@ -8,6 +8,7 @@
 # (chosen first, then the alternates), so the set is checked exactly.
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -102,6 +103,38 @@ try:
     t.ok(len(res) == 2 and n == [(2,)] and
          all(r[0].service_host.endswith('-md') for r in res),
          'two instances: two answers and two claims', (res, n))
+
+    # Nova's legacy answer (return_objects=false): one dict per instance.
+    spec = H.request_spec({}, {'hw_architecture': 'ppc64le', 'img_hv_type': 'kvm'})
+    res = client.select_destinations(ctx, spec, [spec.instance_uuid], return_objects=False,
+                                     return_alternates=False)
+    t.ok(len(res) == 1 and res[0]['host'] in ('p8', 'p9') and res[0]['nodename'] == res[0]['host']
+         and 'limits' in res[0], 'return_objects=false: the legacy host dicts', res)
+    # Bad input answers an error and leaves the scheduler serving.
+    raw = client.scheduler_rpcapi.client.prepare(version='4.5')
+    for desc, kwargs in [('spec_obj not an object', {'spec_obj': 'garbage'}),
+                         ('spec_obj of another class', {'spec_obj': {
+                             'nova_object.name': 'Flavor', 'nova_object.namespace': 'nova',
+                             'nova_object.version': '1.2', 'nova_object.data': {}}}),
+                         ('no spec_obj', {})]:
+        try:
+            raw.call(ctx, 'select_destinations', instance_uuids=['not-a-uuid'],
+                     return_objects=True, return_alternates=True, **kwargs)
+            t.ok(False, 'bad request refused: ' + desc)
+        except exception.NoValidHost as e:
+            t.ok('RequestSpec' in str(e) or 'spec_obj' in str(e) or 'object' in str(e),
+                 'bad request refused: %s (NoValidHost: %s)' % (desc, str(e).splitlines()[0]))
+        except Exception as e:
+            t.ok(False, 'bad request refused: ' + desc, repr(e))
+    spec = H.request_spec({}, {'hw_architecture': 'ppc64le'})
+    try:
+        hosts_for(spec, ['not-a-uuid'])
+        t.ok(False, 'a malformed instance uuid is refused')
+    except Exception as e:
+        t.ok('not-a-uuid' in str(e) or 'uuid' in str(e).lower(),
+             'a malformed instance uuid is refused (%s)' % type(e).__name__, str(e)[:300])
+    t.ok(host_set(H.request_spec({}, {'hw_architecture': 'ppc64le', 'img_hv_type': 'kvm'})) ==
+         ['p8', 'p9'], 'the scheduler still serves after bad input')
 
     # NoValidHost with a reason naming the filter and the missing feature.
     spec = H.request_spec({'tern:cpu_model': 'Skylake-Client-IBRS',
@@ -206,4 +239,7 @@ finally:
     if sched:
         sched.stop()
     db.close()
+    H.drop_vhost()
+if not t.failed:
+    shutil.rmtree(work, ignore_errors=True)   # kept when a test failed: the logs
 sys.exit(t.done())

@@ -49,9 +49,10 @@ host(const char *name, TernCpuArch arch, const char *model, const char *flag, gb
     h->memory_mb = 32768;
     h->local_gb = 500;
     h->cpu_ratio = h->ram_ratio = h->disk_ratio = 1.0;
-    h->vcpus_cap = 16;
-    h->memory_cap = 32768;
-    h->disk_cap = 500;
+    tern_sched_host_finish(h);
+    g_assert_cmpint(h->vcpus_cap, ==, 16);
+    g_assert_cmpint(h->memory_cap, ==, 32768);
+    g_assert_cmpint(h->disk_cap, ==, 500);
     cpu_of(arch, model, flag, &h->guest_cpu);
     h->host_cpu = h->guest_cpu;
     return h;
@@ -142,7 +143,7 @@ passing(TernSchedCache *c, const TernSchedRequest *r, char **reason)
     g_autoptr(GPtrArray) filters = default_filters();
     tern_sched_cache_read_lock(c);
     guint nh;
-    TernSchedHost *const *hosts = tern_sched_cache_hosts(c, &nh);
+    const TernSchedHost *hosts = tern_sched_cache_hosts(c, &nh);
     g_autofree guint *idx = g_new(guint, nh);
     for (guint i = 0; i < nh; i++)
         idx[i] = i;
@@ -153,7 +154,7 @@ passing(TernSchedCache *c, const TernSchedRequest *r, char **reason)
     g_free(ctx);
     g_autoptr(GPtrArray) names = g_ptr_array_new();
     for (guint i = 0; i < n; i++)
-        g_ptr_array_add(names, hosts[idx[i]]->host);
+        g_ptr_array_add(names, hosts[idx[i]].host);
     g_ptr_array_sort(names, cmp_names);
     g_ptr_array_add(names, NULL);
     char *out = g_strjoinv(" ", (char **) names->pdata);
