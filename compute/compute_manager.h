@@ -133,6 +133,19 @@ json_t *tern_compute_reboot_instance(TernComputeManager *m, const TernRpcRequest
                                      GError **error);
 json_t *tern_compute_terminate_instance(TernComputeManager *m, const TernRpcRequest *req,
                                         GError **error);
+json_t *tern_compute_check_can_live_migrate_destination(TernComputeManager *m,
+                                                        const TernRpcRequest *req, GError **error);
+json_t *tern_compute_check_can_live_migrate_source(TernComputeManager *m,
+                                                   const TernRpcRequest *req, GError **error);
+json_t *tern_compute_pre_live_migration(TernComputeManager *m, const TernRpcRequest *req,
+                                        GError **error);
+json_t *tern_compute_live_migration(TernComputeManager *m, const TernRpcRequest *req,
+                                    GError **error);
+json_t *tern_compute_post_live_migration_at_destination(TernComputeManager *m,
+                                                        const TernRpcRequest *req, GError **error);
+json_t *tern_compute_rollback_live_migration_at_destination(TernComputeManager *m,
+                                                            const TernRpcRequest *req,
+                                                            GError **error);
 
 /* ---- rpc_handlers.c ---- */
 

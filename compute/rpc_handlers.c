@@ -14,6 +14,12 @@ HANDLER(start_instance)
 HANDLER(stop_instance)
 HANDLER(reboot_instance)
 HANDLER(terminate_instance)
+HANDLER(check_can_live_migrate_destination)
+HANDLER(check_can_live_migrate_source)
+HANDLER(pre_live_migration)
+HANDLER(live_migration)
+HANDLER(post_live_migration_at_destination)
+HANDLER(rollback_live_migration_at_destination)
 
 static json_t *
 rpc_ping(const TernRpcRequest *req, gpointer data, GError **error)
@@ -32,6 +38,12 @@ static const TernRpcMethod methods[] = {
     METHOD(stop_instance),
     METHOD(reboot_instance),
     METHOD(terminate_instance),
+    METHOD(check_can_live_migrate_destination),
+    METHOD(check_can_live_migrate_source),
+    METHOD(pre_live_migration),
+    METHOD(live_migration),
+    METHOD(post_live_migration_at_destination),
+    METHOD(rollback_live_migration_at_destination),
     { "baseapi", "ping", "1.1", rpc_ping },
     { NULL, NULL, NULL, NULL },
 };
