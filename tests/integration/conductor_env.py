@@ -177,7 +177,7 @@ class World:
             sections.setdefault(sec, {}).update(o)
         conf = self.tern_conf(host, sections)
         return self.start(host, [os.path.join(BUILD, "tern-compute"), "--config-file", conf],
-                          ready="tern-compute started", timeout=60)
+                          ready="tern-compute started", timeout=240)
 
     def start_conductor(self, name="cond1", opts=None):
         sections = {"conductor": {"stuck_build_timeout": 4, "recovery_interval": 1,

@@ -14,11 +14,12 @@ through python3-nova's ComputeTaskAPI client:
   - a forced live migration to the host whose CPU lacks features the guest
     CPU needs is refused, naming them, before any compute is asked;
   - a forced live migration to a compatible host passes the conductor's
-    checks and reaches the destination's check_can_live_migrate_destination
-    (the test driver cannot migrate, and tern-compute's migration methods
-    are issue 9: the test accepts either outcome — completed with the host
-    updated, or refused by the destination with everything restored — and
-    says which it saw);
+    checks, the destination's check_can_live_migrate_destination, and the
+    source is told to migrate; libvirt's test driver cannot migrate (no p2p),
+    so the source reports the failure and the conductor restores the claims
+    and keeps the instance on its source (completion with real QEMU guests is
+    the e2e of issue 9; the test also accepts completed, checking the host
+    moved, and says which outcome it saw);
   - the conductor killed with SIGKILL during a build and restarted -> the
     instance is not left BUILDING;
   - delete through the admin API: the compute terminates, the conductor
@@ -156,19 +157,28 @@ try:
     except nova_exception.MigrationPreCheckError as e:
         outcome = ("refused by the destination", str(e))
     tap.note("compatible host: %s: %s" % outcome)
+    migs = nova.admin_call("migration_list", instance_uuid=ux)
+    s = nova.server(ux)
     if outcome[0] == "accepted" and outcome[1] and outcome[1]["status"] == "completed":
-        s = nova.server(ux)
-        tap.check("compatible host: migration completed, instance host updated",
+        tap.check("compatible host: migration completed, instance host updated, claims moved",
                   s["host"] == "x86-1" and world.allocations(ux) == [(ux, "x86-1")],
                   (s, world.allocations(ux)))
+    elif outcome[0] == "accepted":
+        # the destination's check passed and the source was told to migrate;
+        # libvirt's test driver cannot (no p2p migration): the source reports
+        # the failure through migration_update
+        tap.check("compatible host: the conductor's and the destination's checks passed, the "
+                  "source migrated and reported the test driver's refusal",
+                  outcome[1] and outcome[1]["status"] in ("error", "failed") and
+                  outcome[1]["dest_compute"] == "x86-1" and outcome[1]["error"], outcome[1])
+        tap.check("compatible host, source failed: instance on x86-2, task cleared, claims "
+                  "restored", s["host"] == "x86-2" and s["task_state"] is None and
+                  world.allocations(ux) == before, (s, world.allocations(ux)))
     else:
-        migs = nova.admin_call("migration_list", instance_uuid=ux)
-        s = nova.server(ux)
         tap.check("compatible host: the conductor's checks passed and the destination's "
-                  "check_can_live_migrate_destination was asked",
-                  migs and migs[0]["dest_compute"] == "x86-1" and
-                  "check_can_live_migrate_destination" in (migs[0]["error"] or "") +
-                  str(outcome[1]), (migs and migs[0], outcome))
+                  "check_can_live_migrate_destination answered",
+                  migs and migs[0]["dest_compute"] == "x86-1" and "x86-1" in outcome[1],
+                  (migs and migs[0], outcome))
         tap.check("compatible host, destination refused: migration error, instance on x86-2, "
                   "claims restored", migs and migs[0]["status"] in ("error", "failed") and
                   s["host"] == "x86-2" and s["task_state"] is None and
