@@ -49,7 +49,8 @@ sys.exit(0 if s['qs-ppc']['Host'] == 'power9' and s['qs-ppc']['Arch'] == 'ppc64l
 t2=$(date +%s)
 diag "second run: $((t2 - t1)) s"
 check "a second run is safe (exit 0)" [ $rc = 0 ]
-check "a second run keeps the same two guests" sh -c "[ \$($TERN server list -f value -c Name | sort | tr '\n' ' ') = 'qs-ppc qs-x86 ' ]"
+same_guests() { [ "$($TERN server list -f value -c Name | sort | tr '\n' ' ')" = "qs-ppc qs-x86 " ]; }
+check "a second run keeps the same two guests" same_guests
 
 TAG=$(cat "$W/qs/hosts/tag" 2>/dev/null)
 "$Q" --stop > "$W/stop.log" 2>&1; rc=$?
