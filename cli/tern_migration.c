@@ -207,7 +207,7 @@ tern_cli_migration_wait(TernCli *cli, const char *uuid, GError **error)
                         "it continues: watch it with `tern migration show %s`", uuid, uuid);
             return NULL;
         }
-        g_usleep(G_USEC_PER_SEC / 2);
+        g_usleep(G_USEC_PER_SEC / 4);
     }
 }
 
