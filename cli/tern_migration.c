@@ -109,6 +109,14 @@ int_of(json_t *m, const char *key)
 }
 
 /* One progress line: "running [#####-----] 52%  512.0 MiB of 1.0 GiB, 490.0 MiB left, 85.3 MiB/s" */
+static gboolean
+finished(const char *status)
+{
+    static const char *const ends[] = { "completed", "failed", "error", "cancelled", "done",
+                                        NULL };
+    return status && g_strv_contains(ends, status);
+}
+
 /* g_format_size's text with a plain space (it puts a no-break space). */
 static char *
 size_text(gint64 bytes)
@@ -137,21 +145,16 @@ progress_line(json_t *m, double speed)
         g_autofree char *d = size_text(done);
         g_autofree char *t = size_text(total);
         g_autofree char *l = size_text(left);
-        g_string_append_printf(s, "  %s of %s transferred, %s remaining", d, t, l);
+        /* a finished migration keeps the figures of the compute's last report */
+        gboolean last = finished(st) && left > 0;
+        g_string_append_printf(s, "  %s%s of %s transferred, %s remaining%s", last ?
+                               "(last report: " : "", d, t, l, last ? ")" : "");
     }
     if (speed > 0) {
         g_autofree char *v = size_text((gint64) speed);
         g_string_append_printf(s, ", %s/s", v);
     }
     return g_string_free(s, FALSE);
-}
-
-static gboolean
-finished(const char *status)
-{
-    static const char *const ends[] = { "completed", "failed", "error", "cancelled", "done",
-                                        NULL };
-    return status && g_strv_contains(ends, status);
 }
 
 json_t *
@@ -204,7 +207,7 @@ tern_cli_migration_wait(TernCli *cli, const char *uuid, GError **error)
                         "it continues: watch it with `tern migration show %s`", uuid, uuid);
             return NULL;
         }
-        g_usleep(G_USEC_PER_SEC / 2);
+        g_usleep(G_USEC_PER_SEC / 4);
     }
 }
 

@@ -26,7 +26,9 @@ check "quickstart exits 0" [ $rc = 0 ]
 [ -n "${TERN_QUICKSTART_LOG:-}" ] && cp "$W/run1.log" "$TERN_QUICKSTART_LOG"
 [ $rc = 0 ] || sed 's/^/# /' "$W/run1.log" | tail -40
 check "it prints how to use tern and how to stop" sh -c "grep -q 'export TERN_CONFIG_FILE=' '$W/run1.log' && grep -q 'scripts/quickstart --stop' '$W/run1.log'"
-check "it shows the progress bar" grep -q "transferred" "$W/run1.log"
+# (bytes appear when a poll catches the compute's progress report; an idle
+# 256 MiB guest may move between two polls)
+check "it shows the progress bar" grep -q "^completed  \[#*\] 100%" "$W/run1.log"
 
 TERN="$W/tern/_build/quickstart/tern --config-file $W/qs/tern.conf"
 $TERN server list -f json > "$W/servers.json" 2> "$W/err"
@@ -49,7 +51,8 @@ sys.exit(0 if s['qs-ppc']['Host'] == 'power9' and s['qs-ppc']['Arch'] == 'ppc64l
 t2=$(date +%s)
 diag "second run: $((t2 - t1)) s"
 check "a second run is safe (exit 0)" [ $rc = 0 ]
-check "a second run keeps the same two guests" sh -c "[ \$($TERN server list -f value -c Name | sort | tr '\n' ' ') = 'qs-ppc qs-x86 ' ]"
+same_guests() { [ "$($TERN server list -f value -c Name | sort | tr '\n' ' ')" = "qs-ppc qs-x86 " ]; }
+check "a second run keeps the same two guests" same_guests
 
 TAG=$(cat "$W/qs/hosts/tag" 2>/dev/null)
 "$Q" --stop > "$W/stop.log" 2>&1; rc=$?
