@@ -1,1 +1,8 @@
 # bench/: benchmarks that print figures and ratios against the alternative.
+
+# bench/rpc: RPC round trip, tern C vs oslo.messaging vs raw AMQP.
+noinst_PROGRAMS += bench/rpc-bench
+bench_rpc_bench_SOURCES = bench/rpc-bench.c
+bench_rpc_bench_LDADD = $(TERN_LIBS)
+bench_rpc_bench_DEPENDENCIES = $(TERN_LAYER_LIBS)
+EXTRA_DIST += bench/rpc bench/rpc-oslo.py

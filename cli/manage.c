@@ -21,7 +21,13 @@ commands_help(void)
     GString *s = g_string_new("Commands:\n");
     for (int t = 0; tables[t]; t++)
         for (const TernManageCommand *c = tables[t]; c->group; c++)
-            g_string_append_printf(s, "  %s %s %-12s %s\n", c->group, c->name, c->args, c->help);
+        {
+            g_autofree char *cmd = g_strdup_printf("%s %s %s", c->group, c->name, c->args);
+            if (strlen(cmd) > 34)
+                g_string_append_printf(s, "  %s\n  %-34s %s\n", cmd, "", c->help);
+            else
+                g_string_append_printf(s, "  %-34s %s\n", cmd, c->help);
+        }
     return g_string_free(s, FALSE);
 }
 

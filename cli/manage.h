@@ -19,4 +19,7 @@ extern const TernManageCommand tern_manage_cpu_commands[];
 extern const TernManageCommand tern_manage_db_commands[];
 extern const TernManageCommand tern_manage_compute_commands[];
 
+/* cpu baseline HOST... (manage_cpu_hosts.c) */
+int tern_manage_cpu_baseline_hosts(TernConfig *conf, int argc, char **argv);
+
 #endif

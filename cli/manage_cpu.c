@@ -1,6 +1,8 @@
 /* manage_cpu.c: `tern-manage cpu ...`, offline CPU tools for operators:
  *   cpu compare HOST.xml GUEST.xml [--error]   can this host run this guest CPU?
  *   cpu baseline FILE.xml [--features]         the best common CPU of hosts
+ *   cpu baseline HOST...                       the same for compute hosts of the
+ *                                              database, as [libvirt] settings
  *   cpu show [CAPS.xml [DOMCAPS.xml]]          the guest CPU this host's config gives
  * libvirt's own API compares only against the host it runs on; these answer
  * for any host, from libvirt XML, with cpu/'s rules. */
@@ -152,9 +154,13 @@ cpu_compare(TernConfig *conf, int argc, char **argv)
 static int
 cpu_baseline(TernConfig *conf, int argc, char **argv)
 {
+    /* names that are not files are compute hosts of the database */
+    if (argc >= 1 && argv[0][0] != '-' && !g_file_test(argv[0], G_FILE_TEST_EXISTS))
+        return tern_manage_cpu_baseline_hosts(conf, argc, argv);
     gboolean expand = argc == 2 && strcmp(argv[1], "--features") == 0;
     if (argc != 1 && !expand) {
-        fprintf(stderr, "usage: tern-manage cpu baseline FILE.xml [--features]\n");
+        fprintf(stderr, "usage: tern-manage cpu baseline FILE.xml [--features] | "
+                "tern-manage cpu baseline HOST...\n");
         return 2;
     }
     const TernCpuDb *db = db_or_die();
@@ -323,6 +329,9 @@ const TernManageCommand tern_manage_cpu_commands[] = {
     { "cpu", "baseline", "FILE.xml [--features]",
       "The best common CPU of the <cpu> elements in FILE.xml (a migration-safe model)",
       cpu_baseline },
+    { "cpu", "baseline", "HOST...",
+      "The same for compute hosts (as reported to the database): the [libvirt] cpu_models "
+      "and cpu_model_extra_flags that make live migration between them safe", cpu_baseline },
     { "cpu", "show", "[CAPS.xml [DOMCAPS.xml]]",
       "The guest CPU this host's [libvirt] config gives, and why", cpu_show },
     { NULL }

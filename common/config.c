@@ -279,6 +279,19 @@ tern_config_load_data(TernConfig *conf, const char *data, const char *origin, GE
     g_autoptr(GError) err = NULL;
     g_autoptr(GString) text = g_string_new(NULL);
 
+    /* Config files are UTF-8 (as oslo.config reads them): other bytes would
+     * end up in values, logs and error messages. */
+    const char *bad;
+    if (!g_utf8_validate(data, -1, &bad)) {
+        guint line = 1;
+        for (const char *c = data; c < bad; c++)
+            line += *c == '\n';
+        g_set_error(error, TERN_CONFIG_ERROR, TERN_CONFIG_ERROR_FILE,
+                    "%s: line %u is not valid UTF-8 (byte 0x%02x); config files must be UTF-8",
+                    origin, line, (guint) (guchar) *bad);
+        return -1;
+    }
+
     /* oslo.config also takes ';' as a comment; GKeyFile takes only '#'. */
     g_auto(GStrv) lines = g_strsplit(data, "\n", -1);
     for (int k = 0; lines[k]; k++) {

@@ -34,6 +34,7 @@ extern const TernOpt tern_opts_libvirt[];
 extern const TernOpt tern_opts_rabbit[];
 extern const TernOpt tern_opts_scheduler[];
 extern const TernOpt tern_opts_compute[];
+extern const TernOpt tern_opts_conductor[];
 
 /* All tables, NULL-terminated (common/conf/all.c). */
 extern const TernOpt *const tern_opt_tables[];

@@ -11,6 +11,7 @@ libtern_common_a_SOURCES = \
 	common/conf/rabbit.c \
 	common/conf/scheduler.c \
 	common/conf/compute.c \
+	common/conf/conductor.c \
 	common/log.c common/log.h \
 	common/mask.c common/mask.h \
 	common/service.c common/service.h \

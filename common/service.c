@@ -15,6 +15,7 @@ struct _TernService {
     GMainLoop *loop;
     gpointer data;
     int exit_code;
+    gboolean signalled;
 };
 
 TernConfig *
@@ -70,8 +71,9 @@ on_signal(gpointer data)
 {
     TernService *svc = data;
     TERN_INFO("tern.service", "%s: signal received, stopping", svc->desc->name);
+    svc->signalled = TRUE;
     g_main_loop_quit(svc->loop);
-    return G_SOURCE_REMOVE;
+    return G_SOURCE_CONTINUE;   /* removed by tern_service_main */
 }
 
 int
@@ -102,6 +104,11 @@ tern_service_main(const TernServiceDesc *desc, int argc, char **argv)
     if (desc->start && desc->start(&svc, &err) < 0) {
         TERN_ERROR("tern.service", "%s: cannot start: %s", desc->name, err->message);
         svc.exit_code = 1;
+        /* asked to stop while it was starting: a stop, not a failure */
+        while (g_main_context_iteration(NULL, FALSE))
+            ;
+        if (svc.signalled)
+            svc.exit_code = 0;
     } else {
         TERN_INFO("tern.service", "%s started", desc->name);
         g_main_loop_run(svc.loop);

@@ -19,7 +19,10 @@ libtern_compute_a_SOURCES = \
 	compute/guest_lifecycle.c compute/guest_lifecycle.h
 
 sbin_PROGRAMS += tern-compute
-tern_compute_SOURCES = compute/main.c compute/compute_service.c compute/compute_service.h
+tern_compute_SOURCES = compute/main.c compute/compute_service.c compute/compute_service.h \
+	compute/compute_manager.c compute/compute_manager.h compute/conductor_api.c \
+	compute/inventory_report.c compute/manager_reconcile.c compute/manager_build.c \
+	compute/manager_power.c compute/rpc_handlers.c compute/live_migration.c
 tern_compute_LDADD = $(TERN_LIBS)
 tern_compute_DEPENDENCIES = $(TERN_LAYER_LIBS)
 
@@ -54,3 +57,12 @@ noinst_PROGRAMS += bench/compute-build
 bench_compute_build_SOURCES = bench/compute-build.c
 bench_compute_build_LDADD = $(TERN_LIBS)
 bench_compute_build_DEPENDENCIES = $(TERN_LAYER_LIBS)
+
+# tern-compute as a daemon over real RPC (tests/integration/test-compute-daemon.py)
+TESTS += tests/integration/test-compute-daemon.py tests/integration/test-compute-migrate-checks.py
+EXTRA_DIST += tests/integration/test-compute-daemon.py tests/integration/compute_peer.py \
+	tests/integration/test-compute-migrate-checks.py
+# real QEMU guests through the RPC and live migration between two real
+# libvirt hosts (skips without TERN_TEST_LIBVIRT_URI; hosts part needs root)
+TESTS += tests/e2e/test-compute-daemon-e2e.py
+EXTRA_DIST += tests/e2e/test-compute-daemon-e2e.py

@@ -3,7 +3,10 @@
  * hosts in fail-over order (TCP or TLS with peer and host-name verification),
  * logs in with heartbeats, runs the owner's setup (declare queues, consume),
  * delivers messages to the owner's callback, services heartbeats, publishes
- * and acks on behalf of other threads (woken through an eventfd), and after
+ * and acks on behalf of other threads (woken through an eventfd) — in
+ * publisher-confirm mode, as oslo: a send completes when the broker has
+ * confirmed the message, and unconfirmed messages are published again on the
+ * next connection (receivers drop duplicates by _unique_id) — and after
  * any failure reconnects with back-off (rabbit_retry_interval, +
  * rabbit_retry_backoff per attempt, up to rabbit_interval_max). */
 #include <errno.h>
@@ -13,6 +16,8 @@
 #include <sys/eventfd.h>
 #include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 #include "rpc/rpc_private.h"
 #include "common/log.h"
 
@@ -20,6 +25,7 @@ typedef struct {
     const TernRpcOut *out;        /* NULL for an ack */
     guint gen;
     guint64 tag;
+    guint64 seq;                  /* publish sequence number awaiting its confirm */
     gboolean in_progress, done;
     GError *error;
 } OutReq;
@@ -48,6 +54,8 @@ struct _TernRpcConn {
     GHashTable *exchanges;        /* declared on this connection */
     guint host_index;
     gint64 last_rx;
+    guint64 publish_seq;          /* publishes on this connection (confirm tags) */
+    GQueue unconfirmed;           /* OutReq* published, waiting for basic.ack */
 };
 
 int
@@ -113,6 +121,15 @@ drop_connection(TernRpcConn *c)
     }
     amqp_destroy_connection(c->st);
     c->st = NULL;
+    /* what the broker did not confirm goes out again on the next connection */
+    g_mutex_lock(&c->lock);
+    OutReq *req;
+    while ((req = g_queue_pop_tail(&c->unconfirmed))) {
+        req->in_progress = FALSE;
+        g_queue_push_head(&c->pending, req);
+    }
+    g_cond_broadcast(&c->cond);
+    g_mutex_unlock(&c->lock);
     c->connected = FALSE;
     c->broken = FALSE;
     g_hash_table_remove_all(c->exchanges);
@@ -134,7 +151,19 @@ connect_host(TernRpcConn *c, const TernRpcHost *h, GError **error)
             return -1;
         }
         amqp_ssl_socket_set_verify_peer(sock, 1);
-        amqp_ssl_socket_set_verify_hostname(sock, 1);
+        if (g_hostname_is_ip_address(h->host)) {
+            /* librabbitmq 0.11 matches host names against DNS names only:
+             * an IP address is checked by OpenSSL against the certificate's
+             * IP subjectAltNames, during the chain verification. */
+            amqp_ssl_socket_set_verify_hostname(sock, 0);
+            SSL_CTX *ctx = amqp_ssl_socket_get_context(sock);
+            if (!ctx || X509_VERIFY_PARAM_set1_ip_asc(SSL_CTX_get0_param(ctx), h->host) != 1) {
+                g_set_error(error, TERN_RPC_ERROR, TERN_RPC_ERROR_CONNECT,
+                            "cannot set up TLS verification of the IP address %s", h->host);
+                return -1;
+            }
+        } else
+            amqp_ssl_socket_set_verify_hostname(sock, 1);
         if (t->ssl_ca_file && amqp_ssl_socket_set_cacert(sock, t->ssl_ca_file) != AMQP_STATUS_OK) {
             g_set_error(error, TERN_RPC_ERROR, TERN_RPC_ERROR_CONNECT,
                         "[oslo_messaging_rabbit] ssl_ca_file %s cannot be loaded", t->ssl_ca_file);
@@ -156,8 +185,19 @@ connect_host(TernRpcConn *c, const TernRpcHost *h, GError **error)
     struct timeval tv = { 5, 0 };
     int rc = amqp_socket_open_noblock(sock, h->host, h->port, &tv);
     if (rc != AMQP_STATUS_OK) {
-        g_set_error(error, TERN_RPC_ERROR, TERN_RPC_ERROR_CONNECT, "cannot connect to %s:%d%s: %s",
-                    h->host, h->port, t->ssl ? " (TLS)" : "", amqp_error_string2(rc));
+        const char *hint = "";
+        if (rc == AMQP_STATUS_SSL_PEER_VERIFY_FAILED)
+            hint = g_hostname_is_ip_address(h->host)
+                ? " (the broker's certificate is not signed by a CA of [oslo_messaging_rabbit] ssl_ca_file,"
+                  " or does not name this IP address in its subjectAltName)"
+                : " (the broker's certificate is not signed by a CA of [oslo_messaging_rabbit] ssl_ca_file)";
+        else if (rc == AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED)
+            hint = " (the broker's certificate does not name this host)";
+        else if (rc == AMQP_STATUS_SSL_CONNECTION_FAILED)
+            hint = " (the broker refused the TLS handshake: is this port a TLS listener, and"
+                   " ssl_cert_file, if set, signed by a CA the broker trusts?)";
+        g_set_error(error, TERN_RPC_ERROR, TERN_RPC_ERROR_CONNECT, "cannot connect to %s:%d%s: %s%s",
+                    h->host, h->port, t->ssl ? " (TLS)" : "", amqp_error_string2(rc), hint);
         return -1;
     }
     struct timeval hs = { 15, 0 }, rpc = { 30, 0 };
@@ -179,13 +219,21 @@ connect_host(TernRpcConn *c, const TernRpcHost *h, GError **error)
     amqp_table_t ptable = { 3, props };
     amqp_rpc_reply_t r = amqp_login_with_properties(st, t->vhost, 0, 131072, t->heartbeat, &ptable,
                                                     AMQP_SASL_METHOD_PLAIN, h->user, h->password);
-    g_autofree char *what = g_strdup_printf("login to %s:%d as %s (vhost %s)", h->host, h->port,
-                                            h->user, t->vhost);
+    g_autofree char *what = g_strdup_printf("login to %s:%d as %s (vhost %s)%s", h->host, h->port,
+                                            h->user, t->vhost,
+                                            t->ssl && r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
+                                            r.library_error == AMQP_STATUS_SSL_ERROR
+                                            ? " (the broker ended the TLS session: with TLS 1.3 a client"
+                                              " certificate it does not trust is refused only now)" : "");
     if (tern_rpc_amqp_check(r, what, error) < 0)
         return -1;
     amqp_channel_open(st, TERN_RPC_CHANNEL);
     if (tern_rpc_amqp_check(amqp_get_rpc_reply(st), "channel.open", error) < 0)
         return -1;
+    amqp_confirm_select(st, TERN_RPC_CHANNEL);
+    if (tern_rpc_amqp_check(amqp_get_rpc_reply(st), "confirm.select", error) < 0)
+        return -1;
+    c->publish_seq = 0;
     c->connected = TRUE;
     c->last_rx = g_get_monotonic_time();
     if (c->setup && c->setup(c, st, c->data, error) < 0)
@@ -229,7 +277,7 @@ declare_exchange(TernRpcConn *c, const TernRpcOut *out, GError **error)
         g_hash_table_contains(c->exchanges, out->exchange))
         return 0;
     amqp_exchange_declare(c->st, TERN_RPC_CHANNEL, amqp_cstring_bytes(out->exchange),
-                          amqp_cstring_bytes(out->exchange_type), 0, 0,
+                          amqp_cstring_bytes(out->exchange_type), 0, out->exchange_durable,
                           out->exchange_auto_delete, 0, amqp_empty_table);
     g_autofree char *what = g_strdup_printf("exchange.declare %s", out->exchange);
     if (tern_rpc_amqp_check(amqp_get_rpc_reply(c->st), what, error) < 0) {
@@ -267,6 +315,8 @@ tern_rpc_conn_publish_now(TernRpcConn *c, const TernRpcOut *out, GError **error)
     amqp_bytes_t body = { out->len, (void *)out->body };
     int rc = amqp_basic_publish(c->st, TERN_RPC_CHANNEL, amqp_cstring_bytes(out->exchange),
                                 amqp_cstring_bytes(out->routing_key), 0, 0, &p, body);
+    if (rc == AMQP_STATUS_OK)
+        c->publish_seq++;
     if (rc != AMQP_STATUS_OK) {
         c->broken = TRUE;
         g_set_error(error, TERN_RPC_ERROR, TERN_RPC_ERROR_CONNECT, "publish to %s/%s failed: %s",
@@ -316,11 +366,41 @@ run_pending(TernRpcConn *c)
             g_mutex_unlock(&c->lock);
             return;
         }
+        if (rc == 0) {
+            /* complete when the broker confirms it */
+            req->seq = c->publish_seq;
+            g_queue_push_tail(&c->unconfirmed, req);
+            g_mutex_unlock(&c->lock);
+            continue;
+        }
         req->done = TRUE;
         req->error = err;
         g_cond_broadcast(&c->cond);
         g_mutex_unlock(&c->lock);
     }
+}
+
+/* basic.ack / basic.nack from the broker for our publishes. */
+static void
+confirm(TernRpcConn *c, guint64 tag, gboolean multiple, gboolean nack)
+{
+    g_mutex_lock(&c->lock);
+    for (GList *l = c->unconfirmed.head; l;) {
+        GList *next = l->next;
+        OutReq *req = l->data;
+        if (req->seq == tag || (multiple && req->seq <= tag)) {
+            g_queue_delete_link(&c->unconfirmed, l);
+            req->done = TRUE;
+            if (nack)
+                g_set_error(&req->error, TERN_RPC_ERROR, TERN_RPC_ERROR_BROKER,
+                            "RabbitMQ refused the message to %s (basic.nack)",
+                            req->out->routing_key);
+        } else if (req->seq > tag)
+            break;
+        l = next;
+    }
+    g_cond_broadcast(&c->cond);
+    g_mutex_unlock(&c->lock);
 }
 
 static void
@@ -370,6 +450,16 @@ handle_other_frame(TernRpcConn *c)
                   c->purpose, m->reply_code, (int)m->reply_text.len,
                   (const char *)m->reply_text.bytes);
         c->broken = TRUE;
+        break;
+    }
+    case AMQP_BASIC_ACK_METHOD: {
+        amqp_basic_ack_t *m = f.payload.method.decoded;
+        confirm(c, m->delivery_tag, m->multiple, FALSE);
+        break;
+    }
+    case AMQP_BASIC_NACK_METHOD: {
+        amqp_basic_nack_t *m = f.payload.method.decoded;
+        confirm(c, m->delivery_tag, m->multiple, TRUE);
         break;
     }
     case AMQP_BASIC_CANCEL_METHOD:
@@ -499,6 +589,17 @@ io_thread(gpointer p)
         connected_turn(c);
     }
     run_pending(c);   /* last publishes (replies of finished handlers) */
+    /* wait a little for their confirms */
+    for (int i = 0; i < 50 && c->connected && !c->broken; i++) {
+        g_mutex_lock(&c->lock);
+        gboolean waiting = c->unconfirmed.length > 0;
+        g_mutex_unlock(&c->lock);
+        if (!waiting)
+            break;
+        struct pollfd pf = { amqp_get_sockfd(c->st), POLLIN, 0 };
+        poll(&pf, 1, 20);
+        drain(c);
+    }
     drop_connection(c);
     /* fail what is still queued */
     g_mutex_lock(&c->lock);
@@ -583,7 +684,18 @@ tern_rpc_conn_send(TernRpcConn *c, const TernRpcOut *out, double timeout, GError
     wake(c);
     g_mutex_lock(&c->lock);
     while (!req.done) {
-        if (!g_cond_wait_until(&c->cond, &c->lock, deadline) && !req.done && !req.in_progress) {
+        if (g_get_monotonic_time() < deadline) {
+            g_cond_wait_until(&c->cond, &c->lock, deadline);
+            continue;
+        }
+        if (g_queue_remove(&c->unconfirmed, &req)) {
+            g_mutex_unlock(&c->lock);
+            g_set_error(error, TERN_RPC_ERROR, TERN_RPC_ERROR_CONNECT,
+                        "RabbitMQ (%s) did not confirm the message to %s within %.0f s",
+                        c->t->safe_url, out->routing_key, timeout);
+            return -1;
+        }
+        if (!req.in_progress) {
             g_queue_remove(&c->pending, &req);
             g_mutex_unlock(&c->lock);
             g_set_error(error, TERN_RPC_ERROR, TERN_RPC_ERROR_CONNECT,
@@ -591,6 +703,8 @@ tern_rpc_conn_send(TernRpcConn *c, const TernRpcOut *out, double timeout, GError
                         out->routing_key, timeout, c->t->safe_url);
             return -1;
         }
+        /* the I/O thread is writing it right now: a moment more */
+        g_cond_wait_until(&c->cond, &c->lock, g_get_monotonic_time() + 10 * G_TIME_SPAN_MILLISECOND);
     }
     g_mutex_unlock(&c->lock);
     if (req.error) {

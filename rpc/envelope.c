@@ -59,8 +59,19 @@ json_depth(json_t *j, int limit)
     return 0;
 }
 
+static int
+check_nesting(json_t *j, const char *what, GError **error)
+{
+    if (json_depth(j, TERN_RPC_MAX_DEPTH) > TERN_RPC_MAX_DEPTH) {
+        g_set_error(error, TERN_RPC_ERROR, TERN_RPC_ERROR_DECODE,
+                    "%s nests deeper than %d levels", what, TERN_RPC_MAX_DEPTH);
+        return -1;
+    }
+    return 0;
+}
+
 static json_t *
-parse_json(const char *text, size_t len, const char *what, GError **error)
+parse_json(const char *text, size_t len, const char *what, gboolean check_depth, GError **error)
 {
     json_error_t jerr;
     json_t *j = json_loadb(text, len, JSON_DECODE_ANY, &jerr);
@@ -70,9 +81,7 @@ parse_json(const char *text, size_t len, const char *what, GError **error)
                     jerr.line, jerr.column);
         return NULL;
     }
-    if (json_depth(j, TERN_RPC_MAX_DEPTH) > TERN_RPC_MAX_DEPTH) {
-        g_set_error(error, TERN_RPC_ERROR, TERN_RPC_ERROR_DECODE,
-                    "%s nests deeper than %d levels", what, TERN_RPC_MAX_DEPTH);
+    if (check_depth && check_nesting(j, what, error) < 0) {
         json_decref(j);
         return NULL;
     }
@@ -82,7 +91,7 @@ parse_json(const char *text, size_t len, const char *what, GError **error)
 json_t *
 tern_rpc_envelope_unwrap(const char *body, size_t len, GError **error)
 {
-    g_autoptr(json_t) outer = parse_json(body, len, "message body", error);
+    g_autoptr(json_t) outer = parse_json(body, len, "message body", TRUE, error);
     if (!outer)
         return NULL;
     if (!json_is_object(outer)) {
@@ -105,8 +114,10 @@ tern_rpc_envelope_unwrap(const char *body, size_t len, GError **error)
                     "envelope version %s is not supported (expected 2.x)", v);
         return NULL;
     }
+    /* nesting is checked by the callers, once they have read the reply
+     * address (so that a too-deep request still gets its failure reply) */
     json_t *msg = parse_json(json_string_value(inner), json_string_length(inner),
-                             "oslo.message", error);
+                             "oslo.message", FALSE, error);
     if (!msg)
         return NULL;
     if (!json_is_object(msg)) {
@@ -170,6 +181,8 @@ tern_rpc_msg_decode(const char *body, size_t len, TernRpcMsg *m, GError **error)
     }
     if (!m->msg_id || !m->reply_q)
         m->msg_id = m->reply_q = NULL;
+    if (check_nesting(msg, "oslo.message", error) < 0)
+        return -1;
     if (opt_string(msg, "_unique_id", &m->unique_id, error) < 0 ||
         opt_string(msg, "method", &m->method, error) < 0 ||
         opt_string(msg, "namespace", &m->namespace, error) < 0 ||
@@ -256,7 +269,7 @@ tern_rpc_reply_decode(const char *body, size_t len, TernRpcReply *r, GError **er
 {
     memset(r, 0, sizeof(*r));
     r->msg = tern_rpc_envelope_unwrap(body, len, error);
-    if (!r->msg)
+    if (!r->msg || check_nesting(r->msg, "reply", error) < 0)
         return -1;
     if (opt_string(r->msg, "_msg_id", &r->msg_id, error) < 0)
         return -1;
@@ -345,7 +358,7 @@ void
 tern_rpc_failure_to_error(const char *failure, GError **error)
 {
     g_autoptr(GError) perr = NULL;
-    g_autoptr(json_t) f = parse_json(failure, strlen(failure), "failure", &perr);
+    g_autoptr(json_t) f = parse_json(failure, strlen(failure), "failure", TRUE, &perr);
     if (!f || !json_is_object(f)) {
         tern_rpc_error_set_remote(error, NULL, "RemoteError", NULL, "%s", failure);
         return;

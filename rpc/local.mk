@@ -23,3 +23,24 @@ check_PROGRAMS += tests/compat/rpc-peer
 tests_compat_rpc_peer_SOURCES = tests/compat/rpc-peer.c
 tests_compat_rpc_peer_LDADD = $(TERN_LIBS)
 tests_compat_rpc_peer_DEPENDENCIES = $(TERN_LAYER_LIBS)
+TESTS += tests/compat/test-rpc-compat.py
+EXTRA_DIST += tests/compat/test-rpc-compat.py
+TESTS += tests/compat/test-rpc-reconnect.sh
+EXTRA_DIST += tests/compat/test-rpc-reconnect.sh
+
+# Codec unit tests against captured traffic (tests/data/rpc/, recorded by
+# tests/compat/capture-wire.py).
+check_PROGRAMS += tests/unit/test-rpc-codec
+TESTS += tests/unit/test-rpc-codec
+tests_unit_test_rpc_codec_SOURCES = tests/unit/test-rpc-codec.c
+tests_unit_test_rpc_codec_LDADD = $(TERN_LIBS)
+tests_unit_test_rpc_codec_DEPENDENCIES = $(TERN_LAYER_LIBS)
+EXTRA_DIST += tests/data/rpc/trace.jsonl tests/data/rpc/topology.txt tests/compat/capture-wire.py
+
+# libFuzzer target of the envelope and object decoders (runs ~20 s when clang is there).
+TESTS += tests/fuzz/run-fuzz.sh
+EXTRA_DIST += tests/fuzz/run-fuzz.sh tests/fuzz/fuzz-rpc.c tests/fuzz/corpus
+TESTS += tests/compat/test-rpc-tls.sh
+EXTRA_DIST += tests/compat/test-rpc-tls.sh
+TESTS += tests/compat/test-rpc-topology.py
+EXTRA_DIST += tests/compat/test-rpc-topology.py

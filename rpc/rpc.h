@@ -37,7 +37,32 @@
  *
  * Errors: functions return NULL / -1 and set a GError in TERN_RPC_ERROR. A
  * failure answered by the remote side is TERN_RPC_ERROR_REMOTE and carries the
- * remote exception's module and class (tern_rpc_error_get_class()). */
+ * remote exception's module and class (tern_rpc_error_get_class()).
+ *
+ * In a daemon (common/service.h):
+ *
+ *   static json_t *select(const TernRpcRequest *req, gpointer data, GError **error) {
+ *       ... decode req->args with tern_object_from_primitive() (rpc/object.h) ...
+ *       if (none)
+ *           tern_rpc_error_set_remote(error, "nova.exception", "NoValidHost",
+ *                                     json_pack("{s:s}", "reason", why),
+ *                                     "No valid host was found. %s", why);
+ *       return result;               // or NULL with *error set
+ *   }
+ *   static const TernRpcMethod methods[] = {
+ *       { NULL, "select_destinations", "4.5", select },
+ *       { NULL },
+ *   };
+ *   start():  t = tern_rpc_transport_new(tern_service_config(svc), error);
+ *             srv = tern_rpc_server_new(t, "scheduler", tern_conf_host(conf), methods, state, error);
+ *             client = tern_rpc_client_new(t, error);    // one per process
+ *   stop():   tern_rpc_server_free(srv); tern_rpc_client_free(client); tern_rpc_transport_unref(t);
+ *
+ *   TernRpcTarget to = { .topic = "compute", .server = host, .version = "6.0" };
+ *   tern_rpc_cast(client, &to, req->context, "build_and_run_instance", args, &err);
+ *
+ * The wire format and every behaviour above are described, with recorded
+ * examples, in docs/wire.md. */
 #ifndef TERN_RPC_H
 #define TERN_RPC_H
 

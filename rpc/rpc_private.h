@@ -27,6 +27,10 @@ struct _TernRpcTransport {
     char *ssl_ca_file, *ssl_cert_file, *ssl_key_file;
     int heartbeat;                 /* seconds, 0 = off */
     int prefetch;                  /* basic.qos per consumer, 0 = pool size */
+    gboolean durable;              /* amqp_durable_queues */
+    gboolean auto_delete;          /* amqp_auto_delete */
+    gboolean ha_queues;            /* rabbit_ha_queues */
+    gboolean quorum;               /* rabbit_quorum_queue */
     int transient_ttl;             /* seconds (x-expires of fanout and reply queues) */
     double retry_interval, retry_backoff, interval_max;
     gint64 max_message_size;
@@ -34,6 +38,16 @@ struct _TernRpcTransport {
     int rpc_response_timeout;
     int pool_size;                 /* executor_thread_pool_size */
 };
+
+/* Topic exchange and topic queues are durable (oslo: amqp_durable_queues
+ * or rabbit_quorum_queue). */
+#define TERN_RPC_DURABLE(t) ((t)->durable || (t)->quorum)
+
+/* Queue arguments as oslo's _get_queue_arguments: x-ha-policy (every
+ * queue), x-queue-type quorum (topic queues only), x-expires (fanout and
+ * reply queues). e must hold 3 entries. */
+amqp_table_t tern_rpc_queue_args(const TernRpcTransport *t, gboolean topic_queue,
+                                 gboolean expires, amqp_table_entry_t *e);
 
 /* Parse a transport_url into t's hosts and vhost. */
 int tern_rpc_url_parse(TernRpcTransport *t, const char *url, GError **error);
@@ -58,6 +72,7 @@ typedef void (*TernRpcConnTickFunc)(TernRpcConn *c, gpointer data);
 typedef struct {
     const char *exchange;          /* "" = the default exchange */
     const char *exchange_type;     /* "topic"/"fanout": declare it first (as oslo); NULL: no declare */
+    gboolean exchange_durable;
     gboolean exchange_auto_delete;
     const char *routing_key;
     const char *body;
@@ -132,7 +147,8 @@ char *tern_rpc_reply_encode(const char *msg_id, json_t *result, const GError *fa
 /* Turn a failure JSON text into a TERN_RPC_ERROR_REMOTE error. */
 void tern_rpc_failure_to_error(const char *failure, GError **error);
 
-/* Strip the envelope: returns the decoded inner message (new ref). */
+/* Strip the envelope: returns the decoded inner message (new ref); its
+ * nesting depth is not checked yet (callers check it). */
 json_t *tern_rpc_envelope_unwrap(const char *body, size_t len, GError **error);
 char *tern_rpc_envelope_wrap(json_t *msg);
 /* A random 32-hex id (msg ids, unique ids, reply queue suffix). */

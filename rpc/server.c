@@ -23,7 +23,10 @@ struct _TernRpcServer {
     gint stopping;
     GMutex lock;
     GHashTable *monitors;         /* Monitor* -> itself */
+    GQueue recent;                /* the last _unique_ids seen (char*), as oslo's _MsgIdCache */
 };
+
+#define TERN_RPC_DEDUP_SIZE 16
 
 typedef struct {
     TernRpcServer *srv;
@@ -43,9 +46,11 @@ monitor_free(gpointer p)
 }
 
 static int
-declare_queue(amqp_connection_state_t st, const char *name, amqp_table_t args, GError **error)
+declare_queue(amqp_connection_state_t st, const char *name, gboolean durable,
+              gboolean auto_delete, amqp_table_t args, GError **error)
 {
-    amqp_queue_declare(st, TERN_RPC_CHANNEL, amqp_cstring_bytes(name), 0, 0, 0, 0, args);
+    amqp_queue_declare(st, TERN_RPC_CHANNEL, amqp_cstring_bytes(name), 0, durable, 0, auto_delete,
+                       args);
     g_autofree char *what = g_strdup_printf("queue.declare %s", name);
     return tern_rpc_amqp_check(amqp_get_rpc_reply(st), what, error);
 }
@@ -68,10 +73,10 @@ bind_and_consume(amqp_connection_state_t st, const char *queue, const char *exch
 
 static int
 exchange_declare(amqp_connection_state_t st, const char *name, const char *type,
-                 gboolean auto_delete, GError **error)
+                 gboolean durable, gboolean auto_delete, GError **error)
 {
     amqp_exchange_declare(st, TERN_RPC_CHANNEL, amqp_cstring_bytes(name), amqp_cstring_bytes(type),
-                          0, 0, auto_delete, 0, amqp_empty_table);
+                          0, durable, auto_delete, 0, amqp_empty_table);
     g_autofree char *what = g_strdup_printf("exchange.declare %s", name);
     return tern_rpc_amqp_check(amqp_get_rpc_reply(st), what, error);
 }
@@ -86,22 +91,23 @@ server_setup(TernRpcConn *c, amqp_connection_state_t st, gpointer data, GError *
     amqp_basic_qos(st, TERN_RPC_CHANNEL, 0, (uint16_t)prefetch, 0);
     if (tern_rpc_amqp_check(amqp_get_rpc_reply(st), "basic.qos", error) < 0)
         return -1;
-    if (exchange_declare(st, t->exchange, "topic", FALSE, error) < 0 ||
-        declare_queue(st, srv->topic, amqp_empty_table, error) < 0 ||
+    amqp_table_entry_t te[3], fe[3];
+    amqp_table_t targs = tern_rpc_queue_args(t, TRUE, FALSE, te);
+    amqp_table_t args = tern_rpc_queue_args(t, FALSE, TRUE, fe);
+    gboolean durable = TERN_RPC_DURABLE(t);
+    if (exchange_declare(st, t->exchange, "topic", durable, t->auto_delete, error) < 0 ||
+        declare_queue(st, srv->topic, durable, t->auto_delete, targs, error) < 0 ||
         bind_and_consume(st, srv->topic, t->exchange, srv->topic, error) < 0)
         return -1;
     if (srv->server) {
         g_autofree char *q = g_strdup_printf("%s.%s", srv->topic, srv->server);
-        if (declare_queue(st, q, amqp_empty_table, error) < 0 ||
+        if (declare_queue(st, q, durable, t->auto_delete, targs, error) < 0 ||
             bind_and_consume(st, q, t->exchange, q, error) < 0)
             return -1;
     }
     g_autofree char *fx = g_strdup_printf("%s_fanout", srv->topic);
-    amqp_table_entry_t e = { amqp_cstring_bytes("x-expires"),
-                             { AMQP_FIELD_KIND_I32, { .i32 = t->transient_ttl * 1000 } } };
-    amqp_table_t args = { 1, &e };
-    if (exchange_declare(st, fx, "fanout", TRUE, error) < 0 ||
-        declare_queue(st, srv->fanout_queue, args, error) < 0 ||
+    if (exchange_declare(st, fx, "fanout", FALSE, TRUE, error) < 0 ||
+        declare_queue(st, srv->fanout_queue, FALSE, FALSE, args, error) < 0 ||
         bind_and_consume(st, srv->fanout_queue, fx, srv->topic, error) < 0)
         return -1;
     return 0;
@@ -203,6 +209,23 @@ send_reply(TernRpcServer *srv, const char *msg_id, const char *reply_q, json_t *
         TERN_WARN(TERN_RPC_LOG, "reply to %s (call %s) lost: %s", reply_q, msg_id, err->message);
 }
 
+/* A message delivered twice (e.g. redelivered after a lost ack) runs once. */
+static gboolean
+seen_before(TernRpcServer *srv, const char *unique_id)
+{
+    gboolean seen = FALSE;
+    g_mutex_lock(&srv->lock);
+    for (GList *l = srv->recent.head; l && !seen; l = l->next)
+        seen = strcmp(l->data, unique_id) == 0;
+    if (!seen) {
+        g_queue_push_tail(&srv->recent, g_strdup(unique_id));
+        if (srv->recent.length > TERN_RPC_DEDUP_SIZE)
+            g_free(g_queue_pop_head(&srv->recent));
+    }
+    g_mutex_unlock(&srv->lock);
+    return seen;
+}
+
 static void
 server_work(gpointer data, gpointer user_data)
 {
@@ -231,6 +254,10 @@ server_work(gpointer data, gpointer user_data)
             send_reply(srv, m.msg_id, m.reply_q, NULL, err);
         TERN_WARN(TERN_RPC_LOG, "%s: dropped a bad message%s: %s", srv->topic,
                   m.msg_id ? " (failure sent)" : "", err->message);
+        goto out;
+    }
+    if (m.unique_id && seen_before(srv, m.unique_id)) {
+        TERN_WARN(TERN_RPC_LOG, "%s: dropped a duplicate of message %s", srv->topic, m.unique_id);
         goto out;
     }
     json_t *rid = json_object_get(m.context, "request_id");
@@ -330,6 +357,7 @@ tern_rpc_server_free(TernRpcServer *srv)
         g_thread_pool_free(srv->pool, FALSE, TRUE);
     tern_rpc_conn_free(srv->conn);
     g_hash_table_unref(srv->monitors);
+    g_queue_clear_full(&srv->recent, g_free);
     g_mutex_clear(&srv->lock);
     tern_rpc_transport_unref(srv->t);
     g_free(srv->topic);

@@ -114,7 +114,18 @@ refresh_node(TernSchedSync *s, const char *host, GError **error)
     }
     TernSchedHost *h = tern_sched_host_new();
     tern_sched_host_set_node(h, s->cpudb, node);
-    tern_sched_cache_put(s->cache, h, TRUE);
+    /* The service row may predate the node row (a compute's first heartbeat
+     * can be written before its first inventory report): its change was
+     * dropped while the host was not cached, so read it with the node. */
+    g_autoptr(TernDbService) svc = NULL;
+    if (tern_db_service_get(s->db, TERN_SCHED_COMPUTE_BINARY, host, &svc, &err) < 0 &&
+        !g_error_matches(err, TERN_DB_ERROR, TERN_DB_ERROR_NOT_FOUND)) {
+        tern_sched_host_free(h);
+        g_propagate_error(error, g_steal_pointer(&err));
+        return -1;
+    }
+    tern_sched_host_set_service(h, svc);
+    tern_sched_cache_put(s->cache, h, FALSE);
     return 0;
 }
 

@@ -8,5 +8,6 @@ const TernOpt *const tern_opt_tables[] = {
     tern_opts_libvirt,
     tern_opts_scheduler,
     tern_opts_compute,
+    tern_opts_conductor,
     NULL,
 };

@@ -18,6 +18,12 @@ const TernOpt tern_opts_compute[] = {
       "when all guests of a host must share one endianness (as PowerKVM "
       "required); supported_instances then lists only those arches.",
       .choices = endianness_choices },
+    { "compute", "node_report_interval", TERN_OPT_INT, "60",
+      "Seconds between a compute's compute_node_report (inventory) to the conductor; "
+      "it also reports at start.", .min = 1, .max = 86400 },
+    { "DEFAULT", "shutdown_timeout", TERN_OPT_INT, "60",
+      "Seconds a clean stop waits for a guest to shut itself down before it is powered "
+      "off (Nova's option).", .min = 0, .max = 86400 },
     { "conductor", "workers", TERN_OPT_INT, "4",
       "Threads that run the conductor's task flows.", .min = 1, .max = 1024 },
     { NULL }

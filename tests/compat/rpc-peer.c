@@ -11,7 +11,9 @@
  *   rpc-peer fanout URL TOPIC METHOD ARGS-JSON
  *   rpc-peer loop URL TOPIC SERVER SECONDS
  *                                        call "echo" in a loop for SECONDS; prints one
- *                                        line per call: "<t> ok" or "<t> fail <msg>"
+ *                                        line per call: "<start> <end> ok" or
+ *                                        "<start> <end> fail <msg>" (epoch seconds)
+ * With TERN_RPC_PEER_CONF=FILE the [oslo_messaging_rabbit] options of FILE apply.
  *
  * The served methods (version 6.1, no namespace, plus "ping" in namespace
  * "baseapi" 1.1):
@@ -28,6 +30,7 @@
 #include <unistd.h>
 #include "rpc/rpc.h"
 #include "rpc/object.h"
+#include "common/config.h"
 #include "common/log.h"
 
 static GMutex rec_lock;
@@ -139,7 +142,40 @@ h_select(const TernRpcRequest *req, gpointer data, GError **error)
     return r;
 }
 
+/* Nova's ComputeAPI.build_and_run_instance cast: decode the Instance and
+ * the RequestSpec and record what was read (recorded() returns it). */
+static json_t *
+h_build(const TernRpcRequest *req, gpointer data, GError **error)
+{
+    g_autoptr(TernObject) inst = tern_object_from_primitive(json_object_get(req->args, "instance"),
+                                                            "Instance", error);
+    if (!inst)
+        return NULL;
+    g_autoptr(TernObject) spec = tern_object_from_primitive(
+        json_object_get(req->args, "request_spec"), "RequestSpec", error);
+    if (!spec)
+        return NULL;
+    TernObject *flavor = tern_object_get_object(inst, "flavor");
+    g_autoptr(GDateTime) created = tern_object_get_datetime(inst, "created_at");
+    g_autofree char *created_s = created ? g_date_time_format_iso8601(created) : NULL;
+    json_t *r = json_pack("{s:{s:s?, s:s?, s:s?, s:I, s:s?, s:s?, s:s?, s:O?, s:s?}}", "build",
+                          "uuid", tern_object_get_string(inst, "uuid"),
+                          "vm_state", tern_object_get_string(inst, "vm_state"),
+                          "instance_version", tern_object_version(inst),
+                          "memory_mb", (json_int_t)(flavor ? tern_object_get_int(flavor, "memory_mb", -1) : -1),
+                          "created_at", created_s,
+                          "spec_instance_uuid", tern_object_get_string(spec, "instance_uuid"),
+                          "node", json_string_value(json_object_get(req->args, "node")),
+                          "image", json_object_get(req->args, "image"),
+                          "version", req->version);
+    g_mutex_lock(&rec_lock);
+    json_array_append_new(recorded, r);
+    g_mutex_unlock(&rec_lock);
+    return NULL;
+}
+
 static const TernRpcMethod methods[] = {
+    { NULL, "build_and_run_instance", "6.1", h_build },
     { NULL, "echo", "6.1", h_echo },
     { NULL, "fail", "6.1", h_fail },
     { NULL, "boom", "6.1", h_boom },
@@ -191,7 +227,17 @@ main(int argc, char **argv)
     }
     const char *mode = argv[1];
     g_autoptr(GError) err = NULL;
-    g_autoptr(TernRpcTransport) t = tern_rpc_transport_new_from_url(argv[2], &err);
+    /* TERN_RPC_PEER_CONF: a tern.conf whose [oslo_messaging_rabbit] options
+     * apply (transport_url still comes from the command line) */
+    g_autoptr(TernRpcTransport) t = NULL;
+    const char *conf_path = g_getenv("TERN_RPC_PEER_CONF");
+    if (conf_path) {
+        g_autoptr(TernConfig) conf = tern_config_new();
+        if (tern_config_load_file(conf, conf_path, &err) == 0 &&
+            tern_config_set(conf, "DEFAULT", "transport_url", argv[2], &err) == 0)
+            t = tern_rpc_transport_new(conf, &err);
+    } else
+        t = tern_rpc_transport_new_from_url(argv[2], &err);
     if (!t) {
         print_error(err);
         return 1;
@@ -258,12 +304,13 @@ main(int argc, char **argv)
         while ((g_get_monotonic_time() - start) / 1e6 < secs) {
             g_autoptr(GError) e = NULL;
             g_autoptr(json_t) args = json_pack("{s:i}", "i", i++);
+            double t0 = g_get_real_time() / 1e6;
             g_autoptr(json_t) r = tern_rpc_call(cl, &target, ctx, "echo", args, 5, &e);
-            double now = (g_get_monotonic_time() - start) / 1e6;
+            double t1 = g_get_real_time() / 1e6;
             if (r && json_integer_value(json_object_get(json_object_get(r, "args"), "i")) == i - 1)
-                printf("%.3f ok\n", now);
+                printf("%.3f %.3f ok\n", t0, t1);
             else
-                printf("%.3f fail %s\n", now, e ? e->message : "wrong result");
+                printf("%.3f %.3f fail %s\n", t0, t1, e ? e->message : "wrong result");
             fflush(stdout);
             g_usleep(50000);
         }

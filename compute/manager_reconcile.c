@@ -1,0 +1,166 @@
+/* manager_reconcile.c: restart safety and power-state sync. At start
+ * (once the conductor answers) libvirt's domains are compared with the
+ * instances the conductor says are on this host: domains no instance owns
+ * are reported (logged, and listed as unknown_domains in the node report),
+ * never destroyed; instances whose power state differs from libvirt's are
+ * corrected through instance_update. Lifecycle events from libvirt keep
+ * power states current afterwards, except while a handler (or a live
+ * migration) is acting on the instance: the handler reports the state it
+ * reached itself. */
+#include "compute/compute_manager.h"
+
+#include <string.h>
+
+#include "common/log.h"
+#include "compute/compute_error.h"
+#include "compute/guest_lifecycle.h"
+
+/* Events that arrive within this long after a handler finished with an
+ * instance are its own echoes: the handler already reported the state. */
+#define SETTLE_USEC (3 * G_USEC_PER_SEC)
+
+int
+tern_compute_reconcile(TernComputeManager *m, GError **error)
+{
+    g_autoptr(json_t) list = tern_conductor_instances_on_host(m, error);
+    if (!list)
+        return -1;
+    if (!json_is_array(list)) {
+        g_set_error(error, TERN_COMPUTE_ERROR, TERN_COMPUTE_ERROR_INVALID,
+                    "instances_on_host did not answer a list");
+        return -1;
+    }
+    virConnectPtr conn = tern_compute_conn(m, error);
+    if (!conn)
+        return -1;
+    g_autoptr(GPtrArray) known = g_ptr_array_new();
+    size_t i;
+    json_t *inst;
+    json_array_foreach(list, i, inst) {
+        const char *uuid = json_string_value(json_object_get(inst, "uuid"));
+        if (uuid)
+            g_ptr_array_add(known, (gpointer)uuid);
+    }
+    g_ptr_array_add(known, NULL);
+    GPtrArray *unknown = NULL, *missing = NULL;
+    if (tern_guest_reconcile(conn, (const char *const *)known->pdata, &unknown, &missing,
+                             error) < 0) {
+        virConnectClose(conn);
+        return -1;
+    }
+    json_t *unk = json_array();
+    for (guint j = 0; j < unknown->len; j++) {
+        TernDomainInfo *d = unknown->pdata[j];
+        TERN_WARN(TERN_COMPUTE_LOG, "libvirt domain %s (%s) belongs to no instance of host %s: "
+                  "left as it is; remove it by hand if it is not wanted", d->name, d->uuid,
+                  m->host);
+        json_array_append_new(unk, json_pack("{s:s, s:s, s:i}", "uuid", d->uuid, "name",
+                                             d->name ? d->name : "", "power_state",
+                                             d->power_state));
+    }
+    g_mutex_lock(&m->facts_lock);
+    if (m->unknown_domains)
+        json_decref(m->unknown_domains);
+    m->unknown_domains = unk;
+    g_mutex_unlock(&m->facts_lock);
+
+    guint corrected = 0;
+    json_array_foreach(list, i, inst) {
+        const char *uuid = json_string_value(json_object_get(inst, "uuid"));
+        json_t *task = json_object_get(inst, "task_state");
+        if (!uuid || (task && !json_is_null(task)) || tern_compute_instance_is_busy(m, uuid))
+            continue;   /* a task in progress owns the instance's state (as Nova) */
+        int ps = TERN_POWER_NOSTATE;
+        g_autoptr(GError) err = NULL;
+        if (tern_guest_power_state(conn, uuid, &ps, &err) < 0) {
+            if (!g_error_matches(err, TERN_COMPUTE_ERROR, TERN_COMPUTE_ERROR_NOT_FOUND))
+                continue;
+            TERN_WARN(TERN_COMPUTE_LOG, "instance %s has no libvirt domain on %s", uuid, m->host);
+            ps = TERN_POWER_NOSTATE;
+        }
+        json_int_t recorded = json_integer_value(json_object_get(inst, "power_state"));
+        if (recorded == ps)
+            continue;
+        TERN_INFO(TERN_COMPUTE_LOG, "instance %s: power state %d in the database, %d in libvirt: "
+                  "corrected", uuid, (int)recorded, ps);
+        g_autoptr(json_t) r = tern_conductor_instance_update(
+            m, NULL, uuid, json_pack("{s:i}", "power_state", ps), TRUE, &err);
+        if (!r)
+            TERN_WARN(TERN_COMPUTE_LOG, "instance %s: power state not corrected: %s", uuid,
+                      err->message);
+        else
+            corrected++;
+    }
+    TERN_INFO(TERN_COMPUTE_LOG, "reconciled %zu instances with libvirt: %u unknown domains, "
+              "%u instances without a domain, %u power states corrected", json_array_size(list),
+              unknown->len, missing->len, corrected);
+    g_ptr_array_unref(unknown);
+    g_ptr_array_unref(missing);
+    virConnectClose(conn);
+    /* the unknown domains go out with the next node report at once */
+    g_autoptr(GError) err = NULL;
+    if (tern_compute_report_node(m, &err) < 0)
+        TERN_WARN(TERN_COMPUTE_LOG, "compute_node_report: %s", err->message);
+    return 0;
+}
+
+void
+tern_compute_on_domain_event(const char *uuid, const char *name, int event, int detail,
+                             int power_state, gpointer user_data)
+{
+    TernComputeManager *m = user_data;
+    if (power_state < 0 || event == VIR_DOMAIN_EVENT_UNDEFINED || !uuid)
+        return;
+    TernComputeEvent *ev = g_new0(TernComputeEvent, 1);
+    ev->uuid = g_strdup(uuid);
+    ev->power_state = power_state;
+    ev->event = event;
+    g_thread_pool_push(m->events, ev, NULL);
+}
+
+void
+tern_compute_on_conn_state(gboolean connected, gpointer user_data)
+{
+    TernComputeManager *m = user_data;
+    if (connected)
+        TERN_INFO(TERN_COMPUTE_LOG, "libvirt is back: power states are re-read at the next event");
+    else
+        TERN_WARN(TERN_COMPUTE_LOG, "libvirt connection lost on %s", m->host);
+}
+
+static gboolean
+settled_recently(TernComputeManager *m, const char *uuid)
+{
+    g_mutex_lock(&m->lock);
+    gint64 *when = g_hash_table_lookup(m->settled, uuid);
+    gboolean recent = when && g_get_monotonic_time() - *when < SETTLE_USEC;
+    g_mutex_unlock(&m->lock);
+    return recent;
+}
+
+void
+tern_compute_handle_event(TernComputeManager *m, TernComputeEvent *ev)
+{
+    g_autofree char *uuid = ev->uuid;
+    g_free(ev);
+    if (g_atomic_int_get(&m->stopping) || tern_compute_instance_is_busy(m, uuid) ||
+        settled_recently(m, uuid))
+        return;
+    /* the state now, not the event's: events can arrive late */
+    g_autoptr(GError) err = NULL;
+    virConnectPtr conn = tern_compute_conn(m, &err);
+    if (!conn)
+        return;
+    int ps = -1;
+    int rc = tern_guest_power_state(conn, uuid, &ps, &err);
+    virConnectClose(conn);
+    if (rc < 0)
+        return;   /* gone (migrated away, undefined): not this host's to report */
+    g_autoptr(json_t) r = tern_conductor_instance_update(m, NULL, uuid,
+                                                         json_pack("{s:i}", "power_state", ps),
+                                                         TRUE, &err);
+    if (!r)
+        TERN_DEBUG(TERN_COMPUTE_LOG, "power state of %s not reported: %s", uuid, err->message);
+    else
+        TERN_INFO(TERN_COMPUTE_LOG, "instance %s: power state %d (libvirt event)", uuid, ps);
+}

@@ -1,0 +1,175 @@
+/* recovery.c: restart safety. A conductor killed in the middle of a flow
+ * leaves records that no process drives any more; at start and every
+ * [conductor] recovery_interval seconds, this moves them to a consistent
+ * state:
+ *
+ *   - an instance BUILDING with no change for stuck_build_timeout seconds
+ *     and no flow in this process: still scheduling (no host) → its claims
+ *     are released and it is scheduled again; handed to a compute that never
+ *     answered → ERROR with a fault saying so, claims released;
+ *   - a migration queued/preparing/running with no report for
+ *     stuck_migration_timeout seconds and no flow in this process → error
+ *     with the reason, the destination claim reverted, the instance left on
+ *     its source with its task cleared.
+ *
+ * Several conductors may run this at once: each record is taken with one
+ * conditional UPDATE (still stale → touched), so only one acts on it. */
+#include "conductor.h"
+
+#include "common/log.h"
+
+#define LOG "tern.conductor.recovery"
+
+/* Take a stale record: TRUE if this process got it. */
+static gboolean
+take_stale(TernDb *db, const char *sql, const char *uuid, gint64 timeout)
+{
+    g_autofree char *secs = g_strdup_printf("%" G_GINT64_FORMAT, timeout);
+    const char *params[] = { uuid, secs };
+    g_autoptr(GError) err = NULL;
+    g_autoptr(PGresult) r = tern_db_exec(db, sql, 2, params, TERN_DB_EXEC_DEFAULT, &err);
+    if (!r) {
+        TERN_WARN(LOG, "cannot take %s: %s", uuid, err->message);
+        return FALSE;
+    }
+    return g_strcmp0(PQcmdTuples(r), "1") == 0;
+}
+
+static void
+recover_builds(TernConductor *c, TernDb *db)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GPtrArray) list = NULL;
+    if (tern_db_instance_list(db, NULL, &list, &err) < 0) {
+        TERN_WARN(LOG, "cannot list instances: %s", err->message);
+        return;
+    }
+    gint64 now = g_get_real_time();
+    for (guint i = 0; i < list->len; i++) {
+        TernDbInstance *inst = list->pdata[i];
+        if (g_strcmp0(inst->vm_state, "building") != 0
+            || now - inst->updated_at < c->build_timeout * G_USEC_PER_SEC
+            || tern_conductor_build_is_live(c, inst->uuid))
+            continue;
+        if (!take_stale(db,
+                        "UPDATE instances SET updated_at = now() WHERE uuid = $1::uuid "
+                        "AND NOT deleted AND vm_state = 'building' "
+                        "AND updated_at < now() - make_interval(secs => $2::int)",
+                        inst->uuid, c->build_timeout))
+            continue;
+        if (!inst->host || g_strcmp0(inst->task_state, "scheduling") == 0) {
+            TERN_WARN(LOG, "instance %s has been scheduling for over %" G_GINT64_FORMAT
+                      " s with no conductor driving it: scheduling it again", inst->uuid,
+                      c->build_timeout);
+            tern_db_release(db, inst->uuid, NULL, NULL, NULL);
+            tern_db_instance_set_host(db, inst->uuid, NULL, NULL, NULL);
+            tern_conductor_build_async(c, NULL, inst->uuid, NULL, NULL);
+        } else {
+            g_autofree char *msg = g_strdup_printf(
+                "Build did not finish: handed to host %s but no report from its compute for "
+                "over %" G_GINT64_FORMAT " s (task_state %s)", inst->host, c->build_timeout,
+                inst->task_state ? inst->task_state : "none");
+            tern_db_release(db, inst->uuid, NULL, NULL, NULL);
+            tern_conductor_instance_error(c, db, inst->uuid, inst->host, msg, NULL);
+        }
+    }
+}
+
+static void
+recover_migrations(TernConductor *c, TernDb *db)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GPtrArray) list = NULL;
+    if (tern_db_migration_list_in_progress(db, NULL, &list, &err) < 0) {
+        TERN_WARN(LOG, "cannot list migrations: %s", err->message);
+        return;
+    }
+    gint64 now = g_get_real_time();
+    for (guint i = 0; i < list->len; i++) {
+        TernDbMigration *m = list->pdata[i];
+        if (now - m->updated_at < c->migration_timeout * G_USEC_PER_SEC
+            || tern_conductor_migration_is_live(c, m->uuid))
+            continue;
+        if (!take_stale(db,
+                        "UPDATE migrations SET updated_at = now() WHERE uuid = $1::uuid "
+                        "AND status NOT IN ('completed', 'failed', 'error', 'cancelled') "
+                        "AND updated_at < now() - make_interval(secs => $2::int)",
+                        m->uuid, c->migration_timeout))
+            continue;
+        g_autofree char *why = NULL;
+        if (g_strcmp0(m->status, "running") == 0)
+            why = g_strdup_printf("no progress report from source %s for over %" G_GINT64_FORMAT
+                                  " s (last progress %" G_GINT64_FORMAT "%%)",
+                                  m->source_compute ? m->source_compute : "?",
+                                  c->migration_timeout, m->progress);
+        else
+            why = g_strdup_printf("the flow stopped in status %s (conductor restarted or source "
+                                  "%s never started it) and nothing was reported for %"
+                                  G_GINT64_FORMAT " s", m->status ? m->status : "?",
+                                  m->source_compute ? m->source_compute : "?",
+                                  c->migration_timeout);
+        TERN_WARN(LOG, "migration %s of instance %s: %s; marking it error", m->uuid,
+                  m->instance_uuid, why);
+        g_free(m->status);
+        m->status = g_strdup("error");
+        if (tern_conductor_migration_finish(c, db, m, &err) < 0) {
+            TERN_ERROR(LOG, "migration %s: cannot restore claims: %s", m->uuid, err->message);
+            g_clear_error(&err);
+        }
+        tern_db_migration_set_status(db, m->uuid, "error", why, NULL);
+    }
+}
+
+void
+tern_conductor_recover(TernConductor *c)
+{
+    g_autoptr(GError) err = NULL;
+    TernDb *db = tern_conductor_db(c, &err);
+    if (!db) {
+        TERN_WARN(LOG, "recovery pass skipped: %s", err->message);
+        return;
+    }
+    tern_db_service_heartbeat(db, "tern-conductor", c->host, "conductor", 0, NULL, NULL);
+    recover_builds(c, db);
+    recover_migrations(c, db);
+}
+
+static gpointer
+recovery_main(gpointer data)
+{
+    TernConductor *c = data;
+    g_mutex_lock(&c->recovery_lock);
+    while (!c->stopping) {
+        g_mutex_unlock(&c->recovery_lock);
+        tern_conductor_recover(c);
+        g_mutex_lock(&c->recovery_lock);
+        gint64 until = g_get_monotonic_time() + c->recovery_interval * G_USEC_PER_SEC;
+        while (!c->stopping)
+            if (!g_cond_wait_until(&c->recovery_cond, &c->recovery_lock, until))
+                break;
+    }
+    g_mutex_unlock(&c->recovery_lock);
+    return NULL;
+}
+
+int
+tern_conductor_recovery_start(TernConductor *c, GError **error)
+{
+    g_mutex_init(&c->recovery_lock);
+    g_cond_init(&c->recovery_cond);
+    c->recovery_thread = g_thread_try_new("tern-recovery", recovery_main, c, error);
+    return c->recovery_thread ? 0 : -1;
+}
+
+void
+tern_conductor_recovery_stop(TernConductor *c)
+{
+    if (!c->recovery_thread)
+        return;
+    g_mutex_lock(&c->recovery_lock);
+    c->stopping = TRUE;
+    g_cond_signal(&c->recovery_cond);
+    g_mutex_unlock(&c->recovery_lock);
+    g_thread_join(c->recovery_thread);
+    c->recovery_thread = NULL;
+}
