@@ -35,6 +35,7 @@ typedef enum {
     TERN_DB_ERROR_CONFLICT,     /* already exists, or an expected state/generation did not match */
     TERN_DB_ERROR_INVALID,      /* bad input refused by the server (malformed uuid, value out of range) */
     TERN_DB_ERROR_SCHEMA,       /* schema missing or older/newer than this build: run tern-manage db sync */
+    TERN_DB_ERROR_GUEST_RULE,   /* a claim was refused: the host runs guests of the other endianness */
 } TernDbErrorCode;
 
 typedef struct _TernDb TernDb;

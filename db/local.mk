@@ -15,7 +15,7 @@ libtern_db_a_SOURCES = \
 	db/claims.c db/claims.h \
 	db/changes.c db/changes.h
 
-DB_MIGRATIONS = db/migrations/001_initial.sql
+DB_MIGRATIONS = db/migrations/001_initial.sql db/migrations/002_guest_endianness.sql
 nobase_dist_pkgdata_DATA += $(DB_MIGRATIONS)
 EXTRA_DIST += db/migrations/migrations.gresource.xml
 

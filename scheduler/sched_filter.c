@@ -64,6 +64,23 @@ machine_type_offered(const TernSchedHost *h, const char *mt)
     return FALSE;
 }
 
+/* Arches one host runs natively (KVM): x86_64 runs i686; a POWER host runs
+ * both ppc64 (big-endian) and ppc64le guests, which stay distinct arches. */
+static guint
+arch_family(guint arch)
+{
+    switch (arch) {
+    case TERN_CPU_ARCH_I686:
+    case TERN_CPU_ARCH_X86_64:
+        return 1;
+    case TERN_CPU_ARCH_PPC64:
+    case TERN_CPU_ARCH_PPC64LE:
+        return 2;
+    default:
+        return 0;
+    }
+}
+
 static gboolean
 image_props_filter(const TernSchedHost *h, TernSchedFilterCtx *ctx)
 {
@@ -72,7 +89,8 @@ image_props_filter(const TernSchedHost *h, TernSchedFilterCtx *ctx)
         if (!(h->triples & r->triples_mask))
             return FALSE;
         /* Another arch than the host's runs only emulated (TCG). */
-        if (r->arch_name && !r->emulated && h->arch != r->arch && !h->tcg_only)
+        if (r->arch_name && !r->emulated && h->arch != r->arch && !h->tcg_only &&
+            (!arch_family(r->arch) || arch_family(r->arch) != arch_family(h->arch)))
             return FALSE;
     }
     if (r->machine_type && !machine_type_offered(h, r->machine_type))

@@ -146,6 +146,7 @@ tern_sched_select(TernSchedCache *cache, const TernSchedPolicy *p, const TernSch
         GPtrArray *list = NULL;
         g_autoptr(GString) reason = g_string_new(NULL);
         gboolean lost_any = FALSE;
+        g_autofree char *last_refusal = NULL;   /* the last lost claim's reason */
         for (int round = 0; round < CLAIM_ROUNDS && !list; round++) {
             g_string_truncate(reason, 0);
             gint64 t0 = g_get_monotonic_time();
@@ -169,9 +170,23 @@ tern_sched_select(TernSchedCache *cache, const TernSchedPolicy *p, const TernSch
                     int rc = p->claim(consumer, move, pk->host, r, p->claim_data, &err);
                     t_claim += g_get_monotonic_time() - c0;
                     if (rc < 0) {
+                        if (g_error_matches(err, TERN_DB_ERROR, TERN_DB_ERROR_GUEST_RULE)) {
+                            /* The host keeps the other endianness (docs/fleet.md
+                             * §4): not full, just not for this guest. */
+                            TERN_DEBUG("tern.scheduler", "claim on %s refused for %s: %s",
+                                       pk->host, consumer, err->message);
+                            g_free(last_refusal);
+                            last_refusal = g_strdup(err->message);
+                            lost_any = TRUE;
+                            tern_sched_pick_free(pk);
+                            cand->pdata[c] = NULL;
+                            continue;
+                        }
                         if (g_error_matches(err, TERN_DB_ERROR, TERN_DB_ERROR_NO_CAPACITY)) {
                             TERN_DEBUG("tern.scheduler", "claim on %s lost for %s: %s", pk->host,
                                        consumer, err->message);
+                            g_free(last_refusal);
+                            last_refusal = g_strdup(err->message);
                             tern_sched_cache_update(cache, pk->host, mark_full, NULL);
                             lost_any = TRUE;
                             tern_sched_pick_free(pk);
@@ -203,11 +218,13 @@ tern_sched_select(TernSchedCache *cache, const TernSchedPolicy *p, const TernSch
         }
         if (!list) {
             release_all(p, claimed, move);
+            g_autofree char *refused = last_refusal
+                ? g_strdup_printf(" (last claim refused: %s)", last_refusal) : g_strdup("");
             g_set_error(error, TERN_SCHED_ERROR, TERN_SCHED_ERROR_NO_VALID_HOST,
-                        "%s%s%s", reason->len ? reason->str : "",
+                        "%s%s%s%s", reason->len ? reason->str : "",
                         reason->len && lost_any ? "; " : "",
                         lost_any ? "every host that passed the filters was taken by concurrent "
-                                   "requests" : "");
+                                   "requests" : "", refused);
             if (!reason->len && !lost_any)
                 g_prefix_error(error, "no host passed the filters");
             return -1;

@@ -23,6 +23,7 @@ typedef struct {
     GPtrArray *filters;
     char *db_url;
     char *default_az;
+    gboolean single_guest_endianness;   /* [filter_scheduler] single_guest_endianness */
     TernRpcTransport *transport;
     TernRpcServer *server;
     guint connect_source;
@@ -51,9 +52,16 @@ claim_cb(const char *consumer, gboolean move, const char *host, const TernSchedR
     TernDb *db = worker_db(data, error);
     if (!db)
         return -1;
+    Scheduler *s = data;
     TernDbResources res = { r->vcpus, r->memory_mb, r->disk_gb };
-    return move ? tern_db_move_claim(db, consumer, host, &res, NULL, error)
-                : tern_db_claim(db, consumer, host, &res, NULL, error);
+    /* POWER guests carry their byte order into the claim (docs/fleet.md §4). */
+    TernDbGuestRules guest = {
+        .endianness = r->arch == TERN_CPU_ARCH_PPC64 ? "big"
+                    : r->arch == TERN_CPU_ARCH_PPC64LE ? "little" : NULL,
+        .single_endianness = s->single_guest_endianness,
+    };
+    return move ? tern_db_move_claim_guest(db, consumer, host, &res, &guest, NULL, error)
+                : tern_db_claim_guest(db, consumer, host, &res, &guest, NULL, error);
 }
 
 static void
@@ -248,6 +256,8 @@ tern_scheduler_service_start(TernService *svc, GError **error)
     }
     s->db_url = g_strdup(url);
     s->default_az = g_strdup(tern_config_get_string(conf, "DEFAULT", "default_availability_zone"));
+    s->single_guest_endianness =
+        tern_config_get_bool(conf, "filter_scheduler", "single_guest_endianness");
     if (!(s->filters = tern_sched_filters_from_names(
               tern_config_get_list(conf, "filter_scheduler", "enabled_filters"), error)))
         return -1;

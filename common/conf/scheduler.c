@@ -16,5 +16,9 @@ const TernOpt tern_opts_scheduler[] = {
       "Weight of free disk; negative stacks instead of spreading.", .fmin = -1e6, .fmax = 1e6 },
     { "filter_scheduler", "host_subset_size", TERN_OPT_INT, "1",
       "Choose at random among this many best hosts.", .min = 1, .max = 1000 },
+    { "filter_scheduler", "single_guest_endianness", TERN_OPT_BOOL, "false",
+      "The PowerKVM rule: never place a POWER guest of one endianness (ppc64 big, "
+      "ppc64le little) on a host that runs, or has claims in flight for, guests of the "
+      "other; checked inside the claim, so racing schedulers obey it too." },
     { NULL }
 };
