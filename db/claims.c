@@ -70,6 +70,15 @@ tern_db_claim_guest(TernDb *db, const char *consumer_uuid, const char *host,
                     const TernDbResources *req, const TernDbGuestRules *guest,
                     gboolean *already_held, GError **error)
 {
+    return tern_db_claim_in(db, consumer_uuid, host, req, guest, TERN_DB_EXEC_RETRY_SAFE,
+                            already_held, error);
+}
+
+int
+tern_db_claim_in(TernDb *db, const char *consumer_uuid, const char *host,
+                 const TernDbResources *req, const TernDbGuestRules *guest, int flags,
+                 gboolean *already_held, GError **error)
+{
     const char *endianness = guest ? guest->endianness : NULL;
     if (endianness && strcmp(endianness, "little") != 0 && strcmp(endianness, "big") != 0) {
         g_set_error(error, TERN_DB_ERROR, TERN_DB_ERROR_INVALID,
@@ -101,7 +110,7 @@ tern_db_claim_guest(TernDb *db, const char *consumer_uuid, const char *host,
     g_autoptr(GError) local = NULL;
     /* Retry-safe: a repeat of an applied claim finds the allocation. */
     g_autoptr(PGresult) r = tern_db_exec_prepared(db, "tern_claim", CLAIM_SQL,
-        TERN_DB_PARAMS_N(p), TERN_DB_PARAMS_V(p), TERN_DB_EXEC_RETRY_SAFE, &local);
+        TERN_DB_PARAMS_N(p), TERN_DB_PARAMS_V(p), flags, &local);
     if (!r) {
         if (g_error_matches(local, TERN_DB_ERROR, TERN_DB_ERROR_CONFLICT)) {
             /* A concurrent claim for the same consumer and host won. */
@@ -116,8 +125,7 @@ tern_db_claim_guest(TernDb *db, const char *consumer_uuid, const char *host,
         return 0;
     /* Refused: find out why (off the hot path). */
     g_autoptr(PGresult) why = tern_db_exec_prepared(db, "tern_claim_why", CLAIM_WHY_SQL, 2,
-                                                    TERN_DB_PARAMS_V(p), TERN_DB_EXEC_RETRY_SAFE,
-                                                    error);
+                                                    TERN_DB_PARAMS_V(p), flags, error);
     if (!why)
         return -1;
     if (PQgetisnull(why, 0, 0)) {

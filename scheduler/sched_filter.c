@@ -237,6 +237,42 @@ cpu_explain(TernSchedFilterCtx *ctx, GString *out)
                                ctx->cpu_forbidden);
 }
 
+/* Nova's ServerGroupAntiAffinityFilter / ServerGroupAffinityFilter: the
+ * hosts of the group's members (the claim checks it again under the
+ * group's row lock, db/server_groups.h). */
+static gboolean
+group_anti_affinity_filter(const TernSchedHost *h, TernSchedFilterCtx *ctx)
+{
+    const TernSchedRequest *r = ctx->req;
+    if (!r->group_hosts || g_strcmp0(r->group_policy, "anti-affinity") != 0)
+        return TRUE;
+    return !g_hash_table_contains(r->group_hosts, h->host);
+}
+
+static void
+group_anti_affinity_explain(TernSchedFilterCtx *ctx, GString *out)
+{
+    g_string_append_printf(out, "a member of anti-affinity server group %s is there",
+                           ctx->req->group_uuid);
+}
+
+static gboolean
+group_affinity_filter(const TernSchedHost *h, TernSchedFilterCtx *ctx)
+{
+    const TernSchedRequest *r = ctx->req;
+    if (!r->group_hosts || !g_hash_table_size(r->group_hosts) ||
+        g_strcmp0(r->group_policy, "affinity") != 0)
+        return TRUE;
+    return g_hash_table_contains(r->group_hosts, h->host);
+}
+
+static void
+group_affinity_explain(TernSchedFilterCtx *ctx, GString *out)
+{
+    g_string_append_printf(out, "not the host of affinity server group %s's members",
+                           ctx->req->group_uuid);
+}
+
 static const TernSchedFilter filters[] = {
     { "ComputeFilter", compute_filter, compute_explain },
     { "AvailabilityZoneFilter", az_filter, az_explain },
@@ -245,6 +281,8 @@ static const TernSchedFilter filters[] = {
     { "CoreFilter", core_filter, core_explain },
     { "DiskFilter", disk_filter, disk_explain },
     { "CpuModelFilter", cpu_filter, cpu_explain },
+    { "ServerGroupAntiAffinityFilter", group_anti_affinity_filter, group_anti_affinity_explain },
+    { "ServerGroupAffinityFilter", group_affinity_filter, group_affinity_explain },
 };
 
 const TernSchedFilter *

@@ -170,9 +170,11 @@ tern_sched_select(TernSchedCache *cache, const TernSchedPolicy *p, const TernSch
                     int rc = p->claim(consumer, move, pk->host, r, p->claim_data, &err);
                     t_claim += g_get_monotonic_time() - c0;
                     if (rc < 0) {
-                        if (g_error_matches(err, TERN_DB_ERROR, TERN_DB_ERROR_GUEST_RULE)) {
-                            /* The host keeps the other endianness (docs/fleet.md
-                             * §4): not full, just not for this guest. */
+                        if (g_error_matches(err, TERN_DB_ERROR, TERN_DB_ERROR_GUEST_RULE) ||
+                            g_error_matches(err, TERN_DB_ERROR, TERN_DB_ERROR_GROUP_RULE)) {
+                            /* The host keeps the other endianness, or the
+                             * server group's policy forbids it (docs/fleet.md
+                             * §4, §5): not full, just not for this guest. */
                             TERN_DEBUG("tern.scheduler", "claim on %s refused for %s: %s",
                                        pk->host, consumer, err->message);
                             g_free(last_refusal);

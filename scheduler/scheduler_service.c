@@ -60,8 +60,12 @@ claim_cb(const char *consumer, gboolean move, const char *host, const TernSchedR
                     : r->arch == TERN_CPU_ARCH_PPC64LE ? "little" : NULL,
         .single_endianness = s->single_guest_endianness,
     };
-    return move ? tern_db_move_claim_guest(db, consumer, host, &res, &guest, NULL, error)
-                : tern_db_claim_guest(db, consumer, host, &res, &guest, NULL, error);
+    if (move)
+        return tern_db_move_claim_guest(db, consumer, host, &res, &guest, NULL, error);
+    if (r->group_uuid && r->group_policy)   /* checked under the group's row lock */
+        return tern_db_group_claim(db, r->group_uuid, r->group_policy, consumer, host, &res,
+                                   &guest, NULL, error);
+    return tern_db_claim_guest(db, consumer, host, &res, &guest, NULL, error);
 }
 
 static void
@@ -71,8 +75,8 @@ release_cb(const char *consumer, gboolean move, const char *host, gpointer data)
     TernDb *db = worker_db(data, &err);
     /* Only what this call claimed: the consumer's allocation on that host
      * (for a move claim, the migration's hold on the destination). */
-    (void) move;
-    if (db && tern_db_release(db, consumer, host, NULL, &err) == 0)
+    if (db && tern_db_release(db, consumer, host, NULL, &err) == 0 &&
+        (move || tern_db_group_member_remove(db, consumer, host, &err) == 0))
         return;
     TERN_WARN("tern.scheduler", "could not release the claim of %s on %s: %s", consumer, host,
               err ? err->message : "unknown error");
@@ -117,6 +121,49 @@ resolve_move(Scheduler *s, TernSchedRequest *r, GError **error)
     return tern_sched_request_set_move(r, s->policy.cpudb, inst, r->hint_migration_uuid, error);
 }
 
+/* The server group's policy and members from the database (docs/fleet.md
+ * §5): the members placed by any scheduler, merged with the request's
+ * InstanceGroup.hosts. */
+static int
+resolve_group(Scheduler *s, TernSchedRequest *r, GError **error)
+{
+    if (!r->group_uuid)
+        return 0;
+    TernDb *db = worker_db(s, error);
+    if (!db)
+        return -1;
+    g_autofree char *policy = NULL;
+    g_autoptr(GHashTable) hosts = NULL;
+    g_autoptr(GError) err = NULL;
+    if (tern_db_group_get(db, r->group_uuid, &policy, &hosts, &err) < 0) {
+        if (g_error_matches(err, TERN_DB_ERROR, TERN_DB_ERROR_INVALID)) {
+            g_set_error(error, TERN_SCHED_ERROR, TERN_SCHED_ERROR_INVALID,
+                        "server group '%s' is not a uuid", r->group_uuid);
+            return -1;
+        }
+        g_propagate_error(error, g_steal_pointer(&err));
+        return -1;
+    }
+    if (policy) {   /* the recorded policy wins: it is what claims check */
+        g_free(r->group_policy);
+        r->group_policy = g_steal_pointer(&policy);
+    }
+    if (!r->group_policy) {
+        g_set_error(error, TERN_SCHED_ERROR, TERN_SCHED_ERROR_INVALID,
+                    "server group %s is unknown and the request gives no policy", r->group_uuid);
+        return -1;
+    }
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, hosts);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        guint known = r->group_hosts ? GPOINTER_TO_UINT(g_hash_table_lookup(r->group_hosts, k)) : 0;
+        if (GPOINTER_TO_UINT(v) > known)
+            tern_sched_request_group_add_host(r, k, GPOINTER_TO_UINT(v) - known);
+    }
+    return 0;
+}
+
 static json_t *
 select_destinations(const TernRpcRequest *req, gpointer user_data, GError **error)
 {
@@ -133,7 +180,7 @@ select_destinations(const TernRpcRequest *req, gpointer user_data, GError **erro
     g_autoptr(TernObject) spec = tern_object_from_primitive(spec_json, "RequestSpec", &err);
     g_autoptr(TernSchedRequest) r = spec ? tern_sched_request_from_spec(s->policy.cpudb, spec,
                                                                         &err) : NULL;
-    if (!r || resolve_move(s, r, &err) < 0) {
+    if (!r || resolve_move(s, r, &err) < 0 || resolve_group(s, r, &err) < 0) {
         if (err->domain == TERN_DB_ERROR) {
             g_propagate_error(error, g_steal_pointer(&err));
             return NULL;

@@ -8,7 +8,9 @@
 #    other, even when two schedulers race opposite requests onto one empty host;
 #  - emulated arches: hw_emulation_architecture lands only on an emulating host;
 #  - machine types: a live migration is refused on hosts without the
-#    instance's versioned machine type, the reason naming it.
+#    instance's versioned machine type, the reason naming it;
+#  - server groups: anti-affinity with two racing schedulers never co-locates
+#    two members; affinity keeps them together; the "group" hint.
 import json
 import os
 import shutil
@@ -158,6 +160,66 @@ try:
            (json.dumps({'hw_machine_type': 'pseries-10.0'}), inst))
     got = outcome(spec)
     t.ok(got in ('p8', 'pw0', 'pw1'), 'with pseries-10.0 recorded it moves to a POWER host', got)
+
+    # Server groups. Anti-affinity: 12 members at once over both schedulers
+    # onto the 9 x86_64 hosts: 9 land, each on its own host, 3 NoValidHost.
+    from nova import objects
+    reset_claims()
+
+    def group(policy):
+        return objects.InstanceGroup(uuid=str(uuidlib.uuid4()), policy=policy, hosts=[],
+                                     members=[], name='g', project_id='p1', user_id='u1')
+
+    def racing(specs):
+        out = [None] * len(specs)
+        go = threading.Barrier(len(specs))
+
+        def run(i):
+            go.wait()
+            out[i] = outcome(specs[i])
+        th = [threading.Thread(target=run, args=(i,)) for i in range(len(specs))]
+        for x in th:
+            x.start()
+        for x in th:
+            x.join()
+        return out
+
+    anti = group('anti-affinity')
+    out = racing([H.request_spec({}, {'hw_architecture': 'x86_64', 'img_hv_type': 'qemu'},
+                                 instance_group=anti) for _ in range(12)])
+    landed = [o for o in out if not o.startswith('NoValidHost')]
+    t.ok(len(landed) == 9 and len(set(landed)) == 9,
+         'anti-affinity, 12 racing members, two schedulers: 9 land on 9 distinct hosts',
+         sorted(out))
+    refused = [o for o in out if o.startswith('NoValidHost')]
+    t.ok(len(refused) == 3 and all(anti.uuid in o for o in refused),
+         'the 3 others get NoValidHost naming the group', refused[:1])
+    rows = db.sql("SELECT host, count(*) FROM server_group_members WHERE group_uuid = %s"
+                  " GROUP BY host HAVING count(*) > 1", (anti.uuid,))
+    t.ok(rows == [] and db.sql("SELECT count(*) FROM server_group_members WHERE group_uuid = %s",
+                               (anti.uuid,)) == [(9,)],
+         'the database holds 9 members, never two on one host', rows)
+    # The "group" hint alone names the recorded group.
+    reset_claims()
+    db.sql("DELETE FROM server_group_members")
+    anti2 = group('anti-affinity')
+    first = outcome(H.request_spec({}, {'hw_architecture': 'x86_64'}, instance_group=anti2))
+    spec = H.request_spec({}, {'hw_architecture': 'x86_64'}, force_hosts=[first])
+    spec.scheduler_hints = {'group': [anti2.uuid]}
+    got = outcome(spec)
+    t.ok(got.startswith('NoValidHost') and 'ServerGroupAntiAffinityFilter' in got,
+         'the group hint: a second member is refused on the first one\'s host', got)
+    # Affinity: 6 racing members all land on one host.
+    aff = group('affinity')
+    out = racing([H.request_spec({}, {'hw_architecture': 'x86_64'}, instance_group=aff)
+                  for _ in range(6)])
+    t.ok(len(set(out)) == 1 and not out[0].startswith('NoValidHost'),
+         'affinity, 6 racing members: all on one host', out)
+    bad = group('anti-affinity')
+    bad.policy = 'mostly-apart'
+    got = outcome(H.request_spec({}, {}, instance_group=bad))
+    t.ok(got.startswith('NoValidHost') and 'mostly-apart' in got,
+         'an unknown policy is a NoValidHost naming it', got)
 
     for s in scheds:
         t.ok(s.stop() == 0, '%s exits 0' % os.path.basename(s.log))
