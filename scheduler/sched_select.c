@@ -113,7 +113,22 @@ candidates(TernSchedCache *cache, const TernSchedPolicy *p, const TernSchedReque
     GPtrArray *out = NULL;
     if (n > 0) {
         g_autofree TernSchedWeighed *top = g_new(TernSchedWeighed, k);
-        guint have = tern_sched_weigh_top_raw(&p->mult, raw, idx, n, top, k);
+        /* Soft server-group policies: members of the group on each host. */
+        gboolean soft_aff = g_strcmp0(r->group_policy, "soft-affinity") == 0;
+        gboolean soft_anti = g_strcmp0(r->group_policy, "soft-anti-affinity") == 0;
+        g_autofree double *extra = NULL;
+        if ((soft_aff || soft_anti) && r->group_hosts && g_hash_table_size(r->group_hosts)) {
+            extra = g_new(double, n);
+            for (guint i = 0; i < n; i++) {
+                double c = GPOINTER_TO_UINT(g_hash_table_lookup(r->group_hosts,
+                                                                hosts[idx[i]].host));
+                extra[i] = soft_aff ? c : -c;
+            }
+        }
+        guint have = tern_sched_weigh_top_extra(&p->mult, raw, extra,
+                                                soft_aff ? p->mult.soft_affinity
+                                                         : p->mult.soft_anti_affinity,
+                                                idx, n, top, k);
         out = g_ptr_array_new_with_free_func((GDestroyNotify) tern_sched_pick_free);
         for (guint i = 0; i < have; i++)
             g_ptr_array_add(out, pick_new(&hosts[top[i].idx], r, top[i].weight));

@@ -16,6 +16,12 @@ const TernOpt tern_opts_scheduler[] = {
       "Weight of free disk; negative stacks instead of spreading.", .fmin = -1e6, .fmax = 1e6 },
     { "filter_scheduler", "host_subset_size", TERN_OPT_INT, "1",
       "Choose at random among this many best hosts.", .min = 1, .max = 1000 },
+    { "filter_scheduler", "soft_affinity_weight_multiplier", TERN_OPT_FLOAT, "1.0",
+      "Weight of the members of a soft-affinity server group already on a host.",
+      .fmin = 0, .fmax = 1e6 },
+    { "filter_scheduler", "soft_anti_affinity_weight_multiplier", TERN_OPT_FLOAT, "1.0",
+      "Weight against the members of a soft-anti-affinity server group already on a host.",
+      .fmin = 0, .fmax = 1e6 },
     { "filter_scheduler", "single_guest_endianness", TERN_OPT_BOOL, "false",
       "The PowerKVM rule: never place a POWER guest of one endianness (ppc64 big, "
       "ppc64le little) on a host that runs, or has claims in flight for, guests of the "

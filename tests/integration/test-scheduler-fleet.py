@@ -227,10 +227,28 @@ try:
 
     # Without the rule: both endiannesses share a host.
     reset_claims()
-    scheds.append(H.Scheduler(work, db, 'fleet-off', 'debug = true\n'))
+    scheds.append(H.Scheduler(work, db, 'fleet-off', 'debug = true\n[filter_scheduler]\n'
+                              'soft_affinity_weight_multiplier = 10.0\n'
+                              'soft_anti_affinity_weight_multiplier = 10.0\n'))
     got = [outcome(H.request_spec({}, {'hw_architecture': a}, force_hosts=['pw1']))
            for a in ('ppc64', 'ppc64le')]
     t.ok(got == ['pw1', 'pw1'], 'rule off: a big- and a little-endian guest share pw1', got)
+    # Soft policies (weighers): soft-affinity members gather although the
+    # RAM weigher spreads; soft-anti-affinity members spread.
+    from nova import objects
+    soft = objects.InstanceGroup(uuid=str(uuidlib.uuid4()), policy='soft-affinity', hosts=[],
+                                 members=[], name='s', project_id='p1', user_id='u1')
+    got = [outcome(H.request_spec({}, {'hw_architecture': 'x86_64'}, ram=4096,
+                                  instance_group=soft)) for _ in range(4)]
+    t.ok(len(set(got)) == 1 and not got[0].startswith('NoValidHost'),
+         'soft-affinity (multiplier 10): 4 members on one host', got)
+    softa = objects.InstanceGroup(uuid=str(uuidlib.uuid4()), policy='soft-anti-affinity',
+                                  hosts=[], members=[], name='s', project_id='p1', user_id='u1')
+    got = [outcome(H.request_spec({}, {'hw_architecture': 'x86_64'}, ram=16,
+                                  instance_group=softa, force_hosts=['hsw', 'bdw']))
+           for _ in range(4)]
+    t.ok(sorted(got) == ['bdw', 'bdw', 'hsw', 'hsw'],
+         'soft-anti-affinity (multiplier 10): 4 members over 2 hosts, 2 each', got)
     t.ok(scheds[0].stop() == 0, 'fleet-off exits 0')
     scheds = []
 finally:
