@@ -273,6 +273,31 @@ group_affinity_explain(TernSchedFilterCtx *ctx, GString *out)
                            ctx->req->group_uuid);
 }
 
+/* FeatureGatesFilter: a live migration only to hosts whose feature gates
+ * (arch of the guest, kvm when the host runs it natively else qemu, the
+ * host's QEMU version) allow live_migration. */
+static gboolean
+gates_filter(const TernSchedHost *h, TernSchedFilterCtx *ctx)
+{
+    const TernSchedRequest *r = ctx->req;
+    if (!r->is_move || !r->gates || !r->arch_name)
+        return TRUE;
+    gboolean kvm = r->arch != TERN_CPU_ARCH_NONE &&
+        (h->triples & tern_sched_triple_bit(r->arch, TERN_SCHED_HV_KVM, TERN_SCHED_VM_HVM));
+    g_autoptr(GError) err = NULL;
+    if (tern_gates_check(r->gates, r->arch_name, kvm ? "kvm" : "qemu", h->hv_version,
+                         "live_migration", &err) == 0)
+        return TRUE;
+    g_strlcpy(ctx->gate_reason, err->message, sizeof(ctx->gate_reason));
+    return FALSE;
+}
+
+static void
+gates_explain(TernSchedFilterCtx *ctx, GString *out)
+{
+    g_string_append(out, ctx->gate_reason);
+}
+
 static const TernSchedFilter filters[] = {
     { "ComputeFilter", compute_filter, compute_explain },
     { "AvailabilityZoneFilter", az_filter, az_explain },
@@ -283,6 +308,7 @@ static const TernSchedFilter filters[] = {
     { "CpuModelFilter", cpu_filter, cpu_explain },
     { "ServerGroupAntiAffinityFilter", group_anti_affinity_filter, group_anti_affinity_explain },
     { "ServerGroupAffinityFilter", group_affinity_filter, group_affinity_explain },
+    { "FeatureGatesFilter", gates_filter, gates_explain },
 };
 
 const TernSchedFilter *

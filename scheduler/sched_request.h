@@ -19,6 +19,7 @@
 
 #include "cpu/cpu.h"
 #include "db/db.h"
+#include "fleet/gates.h"
 #include "rpc/object.h"
 
 typedef struct {
@@ -61,6 +62,9 @@ typedef struct {
     char *group_uuid;
     char *group_policy;
     GHashTable *group_hosts;
+    /* The feature gates (fleet/gates.h) the service applies, or NULL: a
+     * live migration goes only to hosts whose gates allow it. Not owned. */
+    const TernGates *gates;
 } TernSchedRequest;
 
 TernSchedRequest *tern_sched_request_new(void);

@@ -24,6 +24,7 @@ typedef struct {
     char *db_url;
     char *default_az;
     gboolean single_guest_endianness;   /* [filter_scheduler] single_guest_endianness */
+    TernGates *gates;                   /* [feature_gates] file, overrides; may be NULL */
     TernRpcTransport *transport;
     TernRpcServer *server;
     guint connect_source;
@@ -164,6 +165,35 @@ resolve_group(Scheduler *s, TernSchedRequest *r, GError **error)
     return 0;
 }
 
+/* [feature_gates]: the default file may be absent, a file named must load;
+ * an override naming no gate is a configuration error. */
+static int
+load_gates(Scheduler *s, const TernConfig *conf, GError **error)
+{
+    const char *path = tern_config_get_string(conf, "feature_gates", "file");
+    if (!path || !*path)
+        return 0;
+    g_autoptr(GError) err = NULL;
+    s->gates = tern_gates_load_file(path, &err);
+    if (!s->gates) {
+        if (g_error_matches(err, TERN_GATES_ERROR, TERN_GATES_ERROR_FILE) &&
+            strcmp(path, "/etc/tern/feature-gates.ini") == 0) {
+            TERN_WARN("tern.scheduler", "no feature gates: %s", err->message);
+            return 0;
+        }
+        g_set_error(error, TERN_SCHED_ERROR, TERN_SCHED_ERROR_CONFIG, "[feature_gates] file: %s",
+                    err->message);
+        return -1;
+    }
+    if (tern_gates_set_overrides(s->gates,
+                                 tern_config_get_list(conf, "feature_gates", "overrides"),
+                                 &err) < 0) {
+        g_set_error(error, TERN_SCHED_ERROR, TERN_SCHED_ERROR_CONFIG, "%s", err->message);
+        return -1;
+    }
+    return 0;
+}
+
 static json_t *
 select_destinations(const TernRpcRequest *req, gpointer user_data, GError **error)
 {
@@ -180,6 +210,8 @@ select_destinations(const TernRpcRequest *req, gpointer user_data, GError **erro
     g_autoptr(TernObject) spec = tern_object_from_primitive(spec_json, "RequestSpec", &err);
     g_autoptr(TernSchedRequest) r = spec ? tern_sched_request_from_spec(s->policy.cpudb, spec,
                                                                         &err) : NULL;
+    if (r)
+        r->gates = s->gates;
     if (!r || resolve_move(s, r, &err) < 0 || resolve_group(s, r, &err) < 0) {
         if (err->domain == TERN_DB_ERROR) {
             g_propagate_error(error, g_steal_pointer(&err));
@@ -238,6 +270,7 @@ scheduler_free(Scheduler *s)
         g_ptr_array_unref(s->filters);
     g_free(s->db_url);
     g_free(s->default_az);
+    tern_gates_free(s->gates);
     g_free(s);
 }
 
@@ -305,6 +338,8 @@ tern_scheduler_service_start(TernService *svc, GError **error)
     s->default_az = g_strdup(tern_config_get_string(conf, "DEFAULT", "default_availability_zone"));
     s->single_guest_endianness =
         tern_config_get_bool(conf, "filter_scheduler", "single_guest_endianness");
+    if (load_gates(s, conf, error) < 0)
+        return -1;
     if (!(s->filters = tern_sched_filters_from_names(
               tern_config_get_list(conf, "filter_scheduler", "enabled_filters"), error)))
         return -1;

@@ -10,7 +10,10 @@
 #  - machine types: a live migration is refused on hosts without the
 #    instance's versioned machine type, the reason naming it;
 #  - server groups: anti-affinity with two racing schedulers never co-locates
-#    two members; affinity keeps them together; the "group" hint.
+#    two members; affinity keeps them together; the "group" hint; the soft
+#    policies' weighers;
+#  - feature gates: a ppc64le live migration to a TCG host on QEMU 7.2 is
+#    refused naming the gate, allowed on 10.0.2 and with the override.
 import json
 import os
 import shutil
@@ -26,6 +29,7 @@ import sched_harness as H
 H.skip_unless_services('test-scheduler-fleet')
 
 RACE_ROUNDS = 12
+GATES = os.path.join(H.S, 'etc', 'tern', 'feature-gates.ini')
 
 work = tempfile.mkdtemp(prefix='tern-fleet-')
 t = H.Tap()
@@ -49,7 +53,8 @@ try:
     for name in ('fleet-a', 'fleet-b'):
         scheds.append(H.Scheduler(work, db, name, 'debug = true\n[filter_scheduler]\n'
                                   'single_guest_endianness = true\nhost_subset_size = 2\n'
-                                  '[scheduler]\nmax_attempts = 20\n'))
+                                  '[scheduler]\nmax_attempts = 20\n'
+                                  '[feature_gates]\nfile = %s\n' % GATES))
     ctx, client = H.nova_client(work)
     from nova import exception
 
@@ -161,6 +166,35 @@ try:
     got = outcome(spec)
     t.ok(got in ('p8', 'pw0', 'pw1'), 'with pseries-10.0 recorded it moves to a POWER host', got)
 
+    # Feature gates: pw1 becomes a TCG-only POWER host on QEMU 7.2; a
+    # ppc64le guest may not live-migrate there (the measured stall), the
+    # reason naming the gate; on QEMU 10.0.2 it may.
+    db.sql("UPDATE compute_nodes SET hypervisor_version = 7002000,"
+           " supported_instances = '[[\"ppc64le\", \"qemu\", \"hvm\"]]' WHERE host = 'pw1'")
+    time.sleep(0.5)
+    gated = str(uuidlib.uuid4())
+    db.sql("INSERT INTO instances (uuid, host, node, vm_state, arch, guest_cpu, vcpus, memory_mb,"
+           " image_properties) VALUES (%s, 'p9', 'p9', 'active', 'ppc64le', %s, 1, 512, %s)",
+           (gated, json.dumps({'arch': 'ppc64le', 'mode': 'custom', 'model': 'POWER9',
+                               'features': []}),
+            json.dumps({'hw_machine_type': 'pseries-10.0'})))
+
+    def gated_move():
+        spec = H.request_spec({}, {'hw_architecture': 'ppc64le'}, instance_uuid=gated,
+                              ignore_hosts=['p9', 'p8', 'pw0'])
+        spec.scheduler_hints = {'_tern_move': ['live'],
+                                '_tern_migration_uuid': [str(uuidlib.uuid4())]}
+        return outcome(spec)
+    got = gated_move()
+    t.ok(got.startswith('NoValidHost') and 'FeatureGatesFilter' in got and
+         'ppc64le-tcg-live-migration' in got and 'QEMU 7.2.0' in got,
+         'live migration of a ppc64le guest to a TCG host on QEMU 7.2 refused by its gate', got)
+    db.sql("UPDATE compute_nodes SET hypervisor_version = 10000002 WHERE host = 'pw1'")
+    time.sleep(0.5)
+    t.ok(gated_move() == 'pw1', 'the same move to QEMU 10.0.2 is let through')
+    db.sql("UPDATE compute_nodes SET hypervisor_version = 7002000 WHERE host = 'pw1'")
+    time.sleep(0.5)
+
     # Server groups. Anti-affinity: 12 members at once over both schedulers
     # onto the 9 x86_64 hosts: 9 land, each on its own host, 3 NoValidHost.
     from nova import objects
@@ -229,10 +263,12 @@ try:
     reset_claims()
     scheds.append(H.Scheduler(work, db, 'fleet-off', 'debug = true\n[filter_scheduler]\n'
                               'soft_affinity_weight_multiplier = 10.0\n'
-                              'soft_anti_affinity_weight_multiplier = 10.0\n'))
-    got = [outcome(H.request_spec({}, {'hw_architecture': a}, force_hosts=['pw1']))
+                              'soft_anti_affinity_weight_multiplier = 10.0\n'
+                              '[feature_gates]\nfile = %s\n'
+                              'overrides = ppc64le-tcg-live-migration\n' % GATES))
+    got = [outcome(H.request_spec({}, {'hw_architecture': a}, force_hosts=['pw0']))
            for a in ('ppc64', 'ppc64le')]
-    t.ok(got == ['pw1', 'pw1'], 'rule off: a big- and a little-endian guest share pw1', got)
+    t.ok(got == ['pw0', 'pw0'], 'rule off: a big- and a little-endian guest share pw0', got)
     # Soft policies (weighers): soft-affinity members gather although the
     # RAM weigher spreads; soft-anti-affinity members spread.
     from nova import objects
@@ -249,6 +285,7 @@ try:
            for _ in range(4)]
     t.ok(sorted(got) == ['bdw', 'bdw', 'hsw', 'hsw'],
          'soft-anti-affinity (multiplier 10): 4 members over 2 hosts, 2 each', got)
+    t.ok(gated_move() == 'pw1', 'with the gate overridden the move to QEMU 7.2 goes through')
     t.ok(scheds[0].stop() == 0, 'fleet-off exits 0')
     scheds = []
 finally:
