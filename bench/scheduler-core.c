@@ -106,7 +106,7 @@ main(int argc, char **argv)
     const char *names[] = { "ComputeFilter", "AvailabilityZoneFilter", "ImagePropertiesFilter",
                             "RamFilter", "CoreFilter", "DiskFilter", "CpuModelFilter", NULL };
     g_autoptr(GPtrArray) filters = tern_sched_filters_from_names(names, &err);
-    TernSchedPolicy p = { .filters = filters, .mult = { 1.0, 1.0, 1.0 }, .host_subset_size = 1,
+    TernSchedPolicy p = { .filters = filters, .mult = { .ram = 1.0, .cpu = 1.0, .disk = 1.0 }, .host_subset_size = 1,
                           .max_attempts = 3, .down_time = 60, .default_az = "nova",
                           .cpudb = cpudb };
     double *t = g_new(double, reps);

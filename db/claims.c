@@ -29,31 +29,62 @@ static const char CLAIM_SQL[] =
     "WITH node AS ("
     " UPDATE compute_nodes n SET vcpus_used = n.vcpus_used + $3::int8,"
     "  memory_mb_used = n.memory_mb_used + $4::int8, local_gb_used = n.local_gb_used + $5::int8,"
-    "  running_vms = n.running_vms + 1, generation = n.generation + 1, updated_at = now()"
+    "  running_vms = n.running_vms + 1, generation = n.generation + 1, updated_at = now(),"
+    "  le_guests = n.le_guests + ($6::text IS NOT DISTINCT FROM 'little')::int,"
+    "  be_guests = n.be_guests + ($6::text IS NOT DISTINCT FROM 'big')::int"
     " WHERE n.host = $2::text"
     "  AND n.vcpus_used + $3::int8 <= floor((n.vcpus - n.reserved_vcpus) * n.cpu_allocation_ratio)"
     "  AND n.memory_mb_used + $4::int8 <="
     "      floor((n.memory_mb - n.reserved_memory_mb) * n.ram_allocation_ratio)"
     "  AND n.local_gb_used + $5::int8 <="
     "      floor((n.local_gb - n.reserved_disk_gb) * n.disk_allocation_ratio)"
+    "  AND NOT ($7::bool AND CASE $6::text WHEN 'little' THEN n.be_guests > 0"
+    "                                    WHEN 'big' THEN n.le_guests > 0 ELSE false END)"
     "  AND NOT EXISTS (SELECT 1 FROM allocations a"
     "                  WHERE a.consumer_uuid = $1::uuid AND a.node_id = n.id)"
     " RETURNING n.id),"
     " ins AS ("
-    " INSERT INTO allocations (consumer_uuid, node_id, vcpus, memory_mb, disk_gb)"
-    " SELECT $1::uuid, id, $3::int8, $4::int8, $5::int8 FROM node RETURNING id)"
+    " INSERT INTO allocations (consumer_uuid, node_id, vcpus, memory_mb, disk_gb,"
+    "                          guest_endianness)"
+    " SELECT $1::uuid, id, $3::int8, $4::int8, $5::int8, $6::text FROM node RETURNING id)"
     " SELECT count(*) FROM ins";
 
-/* Why a claim inserted nothing: no such host, or the consumer holds it. */
+/* Why a claim inserted nothing: no such host, the consumer holds it, or
+ * the host runs guests of the other endianness. */
 static const char CLAIM_WHY_SQL[] =
     "SELECT (SELECT id FROM compute_nodes WHERE host = $2::text),"
     "  EXISTS (SELECT 1 FROM allocations a JOIN compute_nodes n ON n.id = a.node_id"
-    "          WHERE a.consumer_uuid = $1::uuid AND n.host = $2::text)";
+    "          WHERE a.consumer_uuid = $1::uuid AND n.host = $2::text),"
+    "  (SELECT le_guests FROM compute_nodes WHERE host = $2::text),"
+    "  (SELECT be_guests FROM compute_nodes WHERE host = $2::text)";
 
 int
 tern_db_claim(TernDb *db, const char *consumer_uuid, const char *host,
               const TernDbResources *req, gboolean *already_held, GError **error)
 {
+    return tern_db_claim_guest(db, consumer_uuid, host, req, NULL, already_held, error);
+}
+
+int
+tern_db_claim_guest(TernDb *db, const char *consumer_uuid, const char *host,
+                    const TernDbResources *req, const TernDbGuestRules *guest,
+                    gboolean *already_held, GError **error)
+{
+    return tern_db_claim_in(db, consumer_uuid, host, req, guest, TERN_DB_EXEC_RETRY_SAFE,
+                            already_held, error);
+}
+
+int
+tern_db_claim_in(TernDb *db, const char *consumer_uuid, const char *host,
+                 const TernDbResources *req, const TernDbGuestRules *guest, int flags,
+                 gboolean *already_held, GError **error)
+{
+    const char *endianness = guest ? guest->endianness : NULL;
+    if (endianness && strcmp(endianness, "little") != 0 && strcmp(endianness, "big") != 0) {
+        g_set_error(error, TERN_DB_ERROR, TERN_DB_ERROR_INVALID,
+                    "guest endianness '%s' is neither 'little' nor 'big'", endianness);
+        return -1;
+    }
     if (already_held)
         *already_held = FALSE;
     if (!consumer_uuid || !host || !req) {
@@ -74,10 +105,12 @@ tern_db_claim(TernDb *db, const char *consumer_uuid, const char *host,
     tern_db_params_int(p, req->vcpus);
     tern_db_params_int(p, req->memory_mb);
     tern_db_params_int(p, req->disk_gb);
+    tern_db_params_text(p, endianness);
+    tern_db_params_text(p, guest && guest->single_endianness && endianness ? "true" : "false");
     g_autoptr(GError) local = NULL;
     /* Retry-safe: a repeat of an applied claim finds the allocation. */
     g_autoptr(PGresult) r = tern_db_exec_prepared(db, "tern_claim", CLAIM_SQL,
-        TERN_DB_PARAMS_N(p), TERN_DB_PARAMS_V(p), TERN_DB_EXEC_RETRY_SAFE, &local);
+        TERN_DB_PARAMS_N(p), TERN_DB_PARAMS_V(p), flags, &local);
     if (!r) {
         if (g_error_matches(local, TERN_DB_ERROR, TERN_DB_ERROR_CONFLICT)) {
             /* A concurrent claim for the same consumer and host won. */
@@ -92,8 +125,7 @@ tern_db_claim(TernDb *db, const char *consumer_uuid, const char *host,
         return 0;
     /* Refused: find out why (off the hot path). */
     g_autoptr(PGresult) why = tern_db_exec_prepared(db, "tern_claim_why", CLAIM_WHY_SQL, 2,
-                                                    TERN_DB_PARAMS_V(p), TERN_DB_EXEC_RETRY_SAFE,
-                                                    error);
+                                                    TERN_DB_PARAMS_V(p), flags, error);
     if (!why)
         return -1;
     if (PQgetisnull(why, 0, 0)) {
@@ -104,6 +136,18 @@ tern_db_claim(TernDb *db, const char *consumer_uuid, const char *host,
         if (already_held)
             *already_held = TRUE;
         return 0;
+    }
+    if (endianness && guest->single_endianness) {
+        gint64 other = tern_db_get_int(why, 0, strcmp(endianness, "little") == 0 ? 3 : 2);
+        if (other > 0) {
+            g_set_error(error, TERN_DB_ERROR, TERN_DB_ERROR_GUEST_RULE,
+                        "host '%s' runs (or has claims in flight for) %" G_GINT64_FORMAT
+                        " %s-endian POWER guests and keeps one guest endianness per host "
+                        "([filter_scheduler] single_guest_endianness): no %s-endian guest there",
+                        host, other, strcmp(endianness, "little") == 0 ? "big" : "little",
+                        endianness);
+            return -1;
+        }
     }
     g_set_error(error, TERN_DB_ERROR, TERN_DB_ERROR_NO_CAPACITY,
                 "host '%s' has no room for %" G_GINT64_FORMAT " vCPUs, %" G_GINT64_FORMAT
@@ -117,13 +161,17 @@ static const char RELEASE_SQL[] =
     " DELETE FROM allocations a USING compute_nodes n"
     " WHERE a.consumer_uuid = $1::uuid AND a.node_id = n.id"
     "  AND ($2::text IS NULL OR n.host = $2::text)"
-    " RETURNING a.node_id, a.vcpus, a.memory_mb, a.disk_gb),"
+    " RETURNING a.node_id, a.vcpus, a.memory_mb, a.disk_gb, a.guest_endianness),"
     " upd AS ("
     " UPDATE compute_nodes n SET vcpus_used = n.vcpus_used - d.vcpus,"
     "  memory_mb_used = n.memory_mb_used - d.memory_mb, local_gb_used = n.local_gb_used - d.disk_gb,"
-    "  running_vms = n.running_vms - d.cnt, generation = n.generation + 1, updated_at = now()"
+    "  running_vms = n.running_vms - d.cnt, generation = n.generation + 1, updated_at = now(),"
+    "  le_guests = n.le_guests - d.le, be_guests = n.be_guests - d.be"
     " FROM (SELECT node_id, sum(vcpus) AS vcpus, sum(memory_mb) AS memory_mb,"
-    "        sum(disk_gb) AS disk_gb, count(*) AS cnt FROM del GROUP BY node_id) d"
+    "        sum(disk_gb) AS disk_gb, count(*) AS cnt,"
+    "        count(*) FILTER (WHERE guest_endianness = 'little') AS le,"
+    "        count(*) FILTER (WHERE guest_endianness = 'big') AS be"
+    "        FROM del GROUP BY node_id) d"
     " WHERE n.id = d.node_id RETURNING n.id)"
     " SELECT (SELECT count(*) FROM del), (SELECT count(*) FROM upd)";
 
@@ -149,6 +197,14 @@ tern_db_move_claim(TernDb *db, const char *migration_uuid, const char *dest_host
                    const TernDbResources *req, gboolean *already_held, GError **error)
 {
     return tern_db_claim(db, migration_uuid, dest_host, req, already_held, error);
+}
+
+int
+tern_db_move_claim_guest(TernDb *db, const char *migration_uuid, const char *dest_host,
+                         const TernDbResources *req, const TernDbGuestRules *guest,
+                         gboolean *already_held, GError **error)
+{
+    return tern_db_claim_guest(db, migration_uuid, dest_host, req, guest, already_held, error);
 }
 
 typedef struct {

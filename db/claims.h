@@ -49,6 +49,24 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(TernDbAllocation, tern_db_allocation_free)
  * TERN_DB_ERROR_INVALID for a malformed uuid or negative amounts. */
 int tern_db_claim(TernDb *db, const char *consumer_uuid, const char *host,
                   const TernDbResources *req, gboolean *already_held, GError **error);
+/* Rules of the guest a claim is for (docs/fleet.md §4). endianness:
+ * "little" (ppc64le), "big" (ppc64) or NULL (not a POWER guest); it is
+ * recorded on the allocation and counted on the host (le_guests /
+ * be_guests). single_endianness: refuse the claim
+ * (TERN_DB_ERROR_NO_CAPACITY, the reason naming the endianness) when the
+ * host holds an allocation of the other endianness -- checked in the
+ * claim's own UPDATE, so racing claims of opposite endianness on one empty
+ * host cannot both land. */
+typedef struct {
+    const char *endianness;
+    gboolean single_endianness;
+} TernDbGuestRules;
+
+/* tern_db_claim with the guest's rules (guest may be NULL: none). */
+int tern_db_claim_guest(TernDb *db, const char *consumer_uuid, const char *host,
+                        const TernDbResources *req, const TernDbGuestRules *guest,
+                        gboolean *already_held, GError **error);
+
 /* Release what consumer_uuid holds on host (NULL: on every host). Releasing
  * nothing is not an error; released (may be NULL) receives how many
  * allocations went. */
@@ -58,6 +76,9 @@ int tern_db_release(TernDb *db, const char *consumer_uuid, const char *host, gui
 /* Move claims. The destination hold: a claim for migration_uuid. */
 int tern_db_move_claim(TernDb *db, const char *migration_uuid, const char *dest_host,
                        const TernDbResources *req, gboolean *already_held, GError **error);
+int tern_db_move_claim_guest(TernDb *db, const char *migration_uuid, const char *dest_host,
+                             const TernDbResources *req, const TernDbGuestRules *guest,
+                             gboolean *already_held, GError **error);
 /* The move succeeded: in one transaction, release instance_uuid's
  * allocation on source_host and give migration_uuid's allocations to
  * instance_uuid. Idempotent. */

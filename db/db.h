@@ -9,6 +9,7 @@
  *   db/instances.h      instances and instance faults
  *   db/migrations.h     migration records (live migration, resize)
  *   db/claims.h         allocations: atomic claims, move claims, release
+ *   db/server_groups.h  server groups: members, claims under the group rule
  *   db/changes.h        change feed: LISTEN/NOTIFY + "changes since id"
  *
  * Times are gint64 microseconds since the Unix epoch (g_get_real_time()'s
@@ -35,6 +36,8 @@ typedef enum {
     TERN_DB_ERROR_CONFLICT,     /* already exists, or an expected state/generation did not match */
     TERN_DB_ERROR_INVALID,      /* bad input refused by the server (malformed uuid, value out of range) */
     TERN_DB_ERROR_SCHEMA,       /* schema missing or older/newer than this build: run tern-manage db sync */
+    TERN_DB_ERROR_GUEST_RULE,   /* a claim was refused: the host runs guests of the other endianness */
+    TERN_DB_ERROR_GROUP_RULE,   /* a claim was refused: the server group policy forbids that host */
 } TernDbErrorCode;
 
 typedef struct _TernDb TernDb;
@@ -110,6 +113,7 @@ char *tern_db_strv_to_json(const char *const *strv);
 #include "db/instances.h"
 #include "db/migrations.h"
 #include "db/claims.h"
+#include "db/server_groups.h"
 #include "db/changes.h"
 
 #endif

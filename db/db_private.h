@@ -45,4 +45,10 @@ void tern_db_set_not_found(GError **error, const char *what, const char *key);
 /* Number of rows a command touched. */
 gint64 tern_db_affected(const PGresult *r);
 
+/* tern_db_claim_guest with the exec flags (0 inside a transaction: a
+ * broken connection re-runs the whole transaction, not the statement). */
+int tern_db_claim_in(TernDb *db, const char *consumer_uuid, const char *host,
+                     const TernDbResources *req, const TernDbGuestRules *guest, int flags,
+                     gboolean *already_held, GError **error);
+
 #endif

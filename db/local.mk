@@ -13,9 +13,11 @@ libtern_db_a_SOURCES = \
 	db/instances.c db/instances.h \
 	db/migrations.c db/migrations.h \
 	db/claims.c db/claims.h \
+	db/server_groups.c db/server_groups.h \
 	db/changes.c db/changes.h
 
-DB_MIGRATIONS = db/migrations/001_initial.sql
+DB_MIGRATIONS = db/migrations/001_initial.sql db/migrations/002_guest_endianness.sql \
+	db/migrations/003_server_groups.sql
 nobase_dist_pkgdata_DATA += $(DB_MIGRATIONS)
 EXTRA_DIST += db/migrations/migrations.gresource.xml
 

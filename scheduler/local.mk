@@ -30,8 +30,10 @@ noinst_PROGRAMS += tests/integration/sched-fleet
 tests_integration_sched_fleet_SOURCES = tests/integration/sched-fleet.c
 tests_integration_sched_fleet_LDADD = $(TERN_LIBS)
 tests_integration_sched_fleet_DEPENDENCIES = $(TERN_LAYER_LIBS)
-TESTS += tests/integration/test-scheduler-rpc.py tests/integration/test-scheduler-race.py
+TESTS += tests/integration/test-scheduler-rpc.py tests/integration/test-scheduler-race.py \
+	tests/integration/test-scheduler-fleet.py
 EXTRA_DIST += tests/integration/test-scheduler-rpc.py tests/integration/test-scheduler-race.py \
+	tests/integration/test-scheduler-fleet.py \
 	tests/integration/sched_harness.py
 
 # bench/scheduler (a script) and its load generator

@@ -64,6 +64,23 @@ machine_type_offered(const TernSchedHost *h, const char *mt)
     return FALSE;
 }
 
+/* Arches one host runs natively (KVM): x86_64 runs i686; a POWER host runs
+ * both ppc64 (big-endian) and ppc64le guests, which stay distinct arches. */
+static guint
+arch_family(guint arch)
+{
+    switch (arch) {
+    case TERN_CPU_ARCH_I686:
+    case TERN_CPU_ARCH_X86_64:
+        return 1;
+    case TERN_CPU_ARCH_PPC64:
+    case TERN_CPU_ARCH_PPC64LE:
+        return 2;
+    default:
+        return 0;
+    }
+}
+
 static gboolean
 image_props_filter(const TernSchedHost *h, TernSchedFilterCtx *ctx)
 {
@@ -72,7 +89,8 @@ image_props_filter(const TernSchedHost *h, TernSchedFilterCtx *ctx)
         if (!(h->triples & r->triples_mask))
             return FALSE;
         /* Another arch than the host's runs only emulated (TCG). */
-        if (r->arch_name && !r->emulated && h->arch != r->arch && !h->tcg_only)
+        if (r->arch_name && !r->emulated && h->arch != r->arch && !h->tcg_only &&
+            (!arch_family(r->arch) || arch_family(r->arch) != arch_family(h->arch)))
             return FALSE;
     }
     if (r->machine_type && !machine_type_offered(h, r->machine_type))
@@ -219,6 +237,67 @@ cpu_explain(TernSchedFilterCtx *ctx, GString *out)
                                ctx->cpu_forbidden);
 }
 
+/* Nova's ServerGroupAntiAffinityFilter / ServerGroupAffinityFilter: the
+ * hosts of the group's members (the claim checks it again under the
+ * group's row lock, db/server_groups.h). */
+static gboolean
+group_anti_affinity_filter(const TernSchedHost *h, TernSchedFilterCtx *ctx)
+{
+    const TernSchedRequest *r = ctx->req;
+    if (!r->group_hosts || g_strcmp0(r->group_policy, "anti-affinity") != 0)
+        return TRUE;
+    return !g_hash_table_contains(r->group_hosts, h->host);
+}
+
+static void
+group_anti_affinity_explain(TernSchedFilterCtx *ctx, GString *out)
+{
+    g_string_append_printf(out, "a member of anti-affinity server group %s is there",
+                           ctx->req->group_uuid);
+}
+
+static gboolean
+group_affinity_filter(const TernSchedHost *h, TernSchedFilterCtx *ctx)
+{
+    const TernSchedRequest *r = ctx->req;
+    if (!r->group_hosts || !g_hash_table_size(r->group_hosts) ||
+        g_strcmp0(r->group_policy, "affinity") != 0)
+        return TRUE;
+    return g_hash_table_contains(r->group_hosts, h->host);
+}
+
+static void
+group_affinity_explain(TernSchedFilterCtx *ctx, GString *out)
+{
+    g_string_append_printf(out, "not the host of affinity server group %s's members",
+                           ctx->req->group_uuid);
+}
+
+/* FeatureGatesFilter: a live migration only to hosts whose feature gates
+ * (arch of the guest, kvm when the host runs it natively else qemu, the
+ * host's QEMU version) allow live_migration. */
+static gboolean
+gates_filter(const TernSchedHost *h, TernSchedFilterCtx *ctx)
+{
+    const TernSchedRequest *r = ctx->req;
+    if (!r->is_move || !r->gates || !r->arch_name)
+        return TRUE;
+    gboolean kvm = r->arch != TERN_CPU_ARCH_NONE &&
+        (h->triples & tern_sched_triple_bit(r->arch, TERN_SCHED_HV_KVM, TERN_SCHED_VM_HVM));
+    g_autoptr(GError) err = NULL;
+    if (tern_gates_check(r->gates, r->arch_name, kvm ? "kvm" : "qemu", h->hv_version,
+                         "live_migration", &err) == 0)
+        return TRUE;
+    g_strlcpy(ctx->gate_reason, err->message, sizeof(ctx->gate_reason));
+    return FALSE;
+}
+
+static void
+gates_explain(TernSchedFilterCtx *ctx, GString *out)
+{
+    g_string_append(out, ctx->gate_reason);
+}
+
 static const TernSchedFilter filters[] = {
     { "ComputeFilter", compute_filter, compute_explain },
     { "AvailabilityZoneFilter", az_filter, az_explain },
@@ -227,6 +306,9 @@ static const TernSchedFilter filters[] = {
     { "CoreFilter", core_filter, core_explain },
     { "DiskFilter", disk_filter, disk_explain },
     { "CpuModelFilter", cpu_filter, cpu_explain },
+    { "ServerGroupAntiAffinityFilter", group_anti_affinity_filter, group_anti_affinity_explain },
+    { "ServerGroupAffinityFilter", group_affinity_filter, group_affinity_explain },
+    { "FeatureGatesFilter", gates_filter, gates_explain },
 };
 
 const TernSchedFilter *

@@ -42,6 +42,8 @@ typedef struct {
     guint32 missing[TERN_CPU_SET_MAX];
     /* Compute filter. */
     guint down, disabled;
+    /* FeatureGatesFilter: the last gate's refusal (docs/fleet.md §1). */
+    char gate_reason[512];
 } TernSchedFilterCtx;
 
 typedef gboolean (*TernSchedFilterFunc)(const TernSchedHost *h, TernSchedFilterCtx *ctx);

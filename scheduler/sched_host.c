@@ -128,6 +128,7 @@ tern_sched_host_set_node(TernSchedHost *h, const TernCpuDb *cpudb, const TernDbC
     h->nodename = g_strdup(n->hypervisor_hostname ? n->hypervisor_hostname : n->host);
     g_free(h->uuid);
     h->uuid = g_strdup(n->uuid);
+    h->hv_version = n->hypervisor_version;
     g_strfreev(h->machine_types);
     h->machine_types = g_strdupv(n->machine_types ? n->machine_types : (char *[]) { NULL });
     h->generation = n->generation;

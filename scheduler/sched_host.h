@@ -63,6 +63,7 @@ typedef struct {
     char *nodename;             /* hypervisor_hostname */
     char *uuid;                 /* compute node uuid */
     char **machine_types;       /* NULL-terminated */
+    gint64 hv_version;          /* hypervisor (QEMU) version, libvirt's encoding; 0 unknown */
 } TernSchedHost;
 
 TernSchedHost *tern_sched_host_new(void);

@@ -22,6 +22,10 @@ tern_sched_request_free(TernSchedRequest *r)
     if (!r)
         return;
     g_free(r->instance_uuid);
+    g_free(r->group_uuid);
+    g_free(r->group_policy);
+    if (r->group_hosts)
+        g_hash_table_unref(r->group_hosts);
     g_free(r->arch_name);
     g_free(r->hv_type);
     g_free(r->vm_mode);
@@ -78,6 +82,15 @@ hint_string(json_t *hints, const char *key)
     if (json_is_array(v))
         v = json_array_get(v, 0);
     return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+void
+tern_sched_request_group_add_host(TernSchedRequest *r, const char *host, guint members)
+{
+    if (!r->group_hosts)
+        r->group_hosts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    guint n = GPOINTER_TO_UINT(g_hash_table_lookup(r->group_hosts, host));
+    g_hash_table_insert(r->group_hosts, g_strdup(host), GUINT_TO_POINTER(n + members));
 }
 
 guint64
@@ -270,6 +283,27 @@ tern_sched_request_from_spec(const TernCpuDb *cpudb, const TernObject *spec, GEr
     if (json_is_object(hints)) {
         r->hint_live_move = g_strcmp0(hint_string(hints, "_tern_move"), "live") == 0;
         r->hint_migration_uuid = g_strdup(hint_string(hints, "_tern_migration_uuid"));
+    }
+    /* Server group: Nova's InstanceGroup (policy, or the older policies
+     * list), else the "group" scheduler hint (a group uuid). */
+    TernObject *group = tern_object_get_object(spec, "instance_group");
+    if (group && tern_object_get_string(group, "uuid")) {
+        r->group_uuid = g_strdup(tern_object_get_string(group, "uuid"));
+        const char *policy = tern_object_get_string(group, "policy");
+        if (!policy)
+            policy = json_string_value(json_array_get(tern_object_get_json(group, "policies"), 0));
+        if (policy && !tern_db_group_policy_canonical(policy)) {
+            g_set_error(error, TERN_SCHED_ERROR, TERN_SCHED_ERROR_INVALID,
+                        "server group %s has policy '%s', none of affinity, anti-affinity, "
+                        "soft-affinity, soft-anti-affinity", r->group_uuid, policy);
+            return NULL;
+        }
+        r->group_policy = g_strdup(policy);
+        g_auto(GStrv) hosts = strv_from_json(tern_object_get_json(group, "hosts"));
+        for (guint i = 0; hosts && hosts[i]; i++)
+            tern_sched_request_group_add_host(r, hosts[i], 1);
+    } else if (json_is_object(hints) && hint_string(hints, "group")) {
+        r->group_uuid = g_strdup(hint_string(hints, "group"));
     }
     return g_steal_pointer(&r);
 }

@@ -19,6 +19,7 @@
 
 #include "cpu/cpu.h"
 #include "db/db.h"
+#include "fleet/gates.h"
 #include "rpc/object.h"
 
 typedef struct {
@@ -54,9 +55,21 @@ typedef struct {
     char *migration_uuid;       /* consumer of the move claim (may be NULL) */
     char *source_host;
     char *machine_type;         /* recorded machine type the destination must offer */
+    /* Server group (RequestSpec.instance_group, else the "group" hint):
+     * its uuid, Nova's policy name (NULL until known) and the hosts of its
+     * members, host -> members there (the request's InstanceGroup.hosts and
+     * the database's members, merged by the service). */
+    char *group_uuid;
+    char *group_policy;
+    GHashTable *group_hosts;
+    /* The feature gates (fleet/gates.h) the service applies, or NULL: a
+     * live migration goes only to hosts whose gates allow it. Not owned. */
+    const TernGates *gates;
 } TernSchedRequest;
 
 TernSchedRequest *tern_sched_request_new(void);
+/* Count one more member of the request's group on host. */
+void tern_sched_request_group_add_host(TernSchedRequest *r, const char *host, guint members);
 void tern_sched_request_free(TernSchedRequest *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TernSchedRequest, tern_sched_request_free)
 

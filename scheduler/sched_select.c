@@ -113,7 +113,22 @@ candidates(TernSchedCache *cache, const TernSchedPolicy *p, const TernSchedReque
     GPtrArray *out = NULL;
     if (n > 0) {
         g_autofree TernSchedWeighed *top = g_new(TernSchedWeighed, k);
-        guint have = tern_sched_weigh_top_raw(&p->mult, raw, idx, n, top, k);
+        /* Soft server-group policies: members of the group on each host. */
+        gboolean soft_aff = g_strcmp0(r->group_policy, "soft-affinity") == 0;
+        gboolean soft_anti = g_strcmp0(r->group_policy, "soft-anti-affinity") == 0;
+        g_autofree double *extra = NULL;
+        if ((soft_aff || soft_anti) && r->group_hosts && g_hash_table_size(r->group_hosts)) {
+            extra = g_new(double, n);
+            for (guint i = 0; i < n; i++) {
+                double c = GPOINTER_TO_UINT(g_hash_table_lookup(r->group_hosts,
+                                                                hosts[idx[i]].host));
+                extra[i] = soft_aff ? c : -c;
+            }
+        }
+        guint have = tern_sched_weigh_top_extra(&p->mult, raw, extra,
+                                                soft_aff ? p->mult.soft_affinity
+                                                         : p->mult.soft_anti_affinity,
+                                                idx, n, top, k);
         out = g_ptr_array_new_with_free_func((GDestroyNotify) tern_sched_pick_free);
         for (guint i = 0; i < have; i++)
             g_ptr_array_add(out, pick_new(&hosts[top[i].idx], r, top[i].weight));
@@ -146,6 +161,7 @@ tern_sched_select(TernSchedCache *cache, const TernSchedPolicy *p, const TernSch
         GPtrArray *list = NULL;
         g_autoptr(GString) reason = g_string_new(NULL);
         gboolean lost_any = FALSE;
+        g_autofree char *last_refusal = NULL;   /* the last lost claim's reason */
         for (int round = 0; round < CLAIM_ROUNDS && !list; round++) {
             g_string_truncate(reason, 0);
             gint64 t0 = g_get_monotonic_time();
@@ -169,9 +185,25 @@ tern_sched_select(TernSchedCache *cache, const TernSchedPolicy *p, const TernSch
                     int rc = p->claim(consumer, move, pk->host, r, p->claim_data, &err);
                     t_claim += g_get_monotonic_time() - c0;
                     if (rc < 0) {
+                        if (g_error_matches(err, TERN_DB_ERROR, TERN_DB_ERROR_GUEST_RULE) ||
+                            g_error_matches(err, TERN_DB_ERROR, TERN_DB_ERROR_GROUP_RULE)) {
+                            /* The host keeps the other endianness, or the
+                             * server group's policy forbids it (docs/fleet.md
+                             * §4, §5): not full, just not for this guest. */
+                            TERN_DEBUG("tern.scheduler", "claim on %s refused for %s: %s",
+                                       pk->host, consumer, err->message);
+                            g_free(last_refusal);
+                            last_refusal = g_strdup(err->message);
+                            lost_any = TRUE;
+                            tern_sched_pick_free(pk);
+                            cand->pdata[c] = NULL;
+                            continue;
+                        }
                         if (g_error_matches(err, TERN_DB_ERROR, TERN_DB_ERROR_NO_CAPACITY)) {
                             TERN_DEBUG("tern.scheduler", "claim on %s lost for %s: %s", pk->host,
                                        consumer, err->message);
+                            g_free(last_refusal);
+                            last_refusal = g_strdup(err->message);
                             tern_sched_cache_update(cache, pk->host, mark_full, NULL);
                             lost_any = TRUE;
                             tern_sched_pick_free(pk);
@@ -203,11 +235,13 @@ tern_sched_select(TernSchedCache *cache, const TernSchedPolicy *p, const TernSch
         }
         if (!list) {
             release_all(p, claimed, move);
+            g_autofree char *refused = last_refusal
+                ? g_strdup_printf(" (last claim refused: %s)", last_refusal) : g_strdup("");
             g_set_error(error, TERN_SCHED_ERROR, TERN_SCHED_ERROR_NO_VALID_HOST,
-                        "%s%s%s", reason->len ? reason->str : "",
+                        "%s%s%s%s", reason->len ? reason->str : "",
                         reason->len && lost_any ? "; " : "",
                         lost_any ? "every host that passed the filters was taken by concurrent "
-                                   "requests" : "");
+                                   "requests" : "", refused);
             if (!reason->len && !lost_any)
                 g_prefix_error(error, "no host passed the filters");
             return -1;

@@ -19,8 +19,23 @@ guint
 tern_sched_weigh_top_raw(const TernSchedMultipliers *m, const double *raw, const guint *idx,
                          guint n, TernSchedWeighed *out, guint k)
 {
+    return tern_sched_weigh_top_extra(m, raw, NULL, 0.0, idx, n, out, k);
+}
+
+guint
+tern_sched_weigh_top_extra(const TernSchedMultipliers *m, const double *raw,
+                           const double *extra, double extra_mult, const guint *idx,
+                           guint n, TernSchedWeighed *out, guint k)
+{
     if (n == 0 || k == 0)
         return 0;
+    double xlo = G_MAXDOUBLE, xhi = -G_MAXDOUBLE, xscale = 0.0;
+    for (guint i = 0; extra && i < n; i++) {
+        xlo = MIN(xlo, extra[i]);
+        xhi = MAX(xhi, extra[i]);
+    }
+    if (extra && extra_mult != 0.0 && xhi > xlo)
+        xscale = extra_mult / (xhi - xlo);
     const double mult[3] = { m->ram, m->cpu, m->disk };
     double lo[3], hi[3], scale[3];
     for (int w = 0; w < 3; w++) {
@@ -44,6 +59,8 @@ tern_sched_weigh_top_raw(const TernSchedMultipliers *m, const double *raw, const
         const double *v = &raw[(gsize) i * 3];
         double wt = (v[0] - lo[0]) * scale[0] + (v[1] - lo[1]) * scale[1] +
                     (v[2] - lo[2]) * scale[2];
+        if (xscale != 0.0)
+            wt += (extra[i] - xlo) * xscale;
         if (have == k && wt <= out[k - 1].weight)
             continue;
         guint pos = have < k ? have++ : k - 1;

@@ -14,6 +14,10 @@
 
 typedef struct {
     double ram, cpu, disk;
+    /* Nova's ServerGroupSoftAffinityWeigher / SoftAntiAffinityWeigher:
+     * [filter_scheduler] soft_affinity_weight_multiplier and
+     * soft_anti_affinity_weight_multiplier. */
+    double soft_affinity, soft_anti_affinity;
 } TernSchedMultipliers;
 
 typedef struct {
@@ -45,5 +49,12 @@ guint tern_sched_weigh_top(const TernSchedMultipliers *m, const TernSchedHost *h
 /* The same from raw values already read (3 per host of idx, in order). */
 guint tern_sched_weigh_top_raw(const TernSchedMultipliers *m, const double *raw, const guint *idx,
                                guint n, TernSchedWeighed *out, guint k);
+/* The same plus one more weigher: extra (one raw value per host of idx,
+ * or NULL) normalised as the others and multiplied by extra_mult (the soft
+ * server-group weighers: members of the group on the host, negated for
+ * soft-anti-affinity). */
+guint tern_sched_weigh_top_extra(const TernSchedMultipliers *m, const double *raw,
+                                 const double *extra, double extra_mult, const guint *idx,
+                                 guint n, TernSchedWeighed *out, guint k);
 
 #endif

@@ -23,6 +23,8 @@ typedef struct {
     GPtrArray *filters;
     char *db_url;
     char *default_az;
+    gboolean single_guest_endianness;   /* [filter_scheduler] single_guest_endianness */
+    TernGates *gates;                   /* [feature_gates] file, overrides; may be NULL */
     TernRpcTransport *transport;
     TernRpcServer *server;
     guint connect_source;
@@ -51,9 +53,20 @@ claim_cb(const char *consumer, gboolean move, const char *host, const TernSchedR
     TernDb *db = worker_db(data, error);
     if (!db)
         return -1;
+    Scheduler *s = data;
     TernDbResources res = { r->vcpus, r->memory_mb, r->disk_gb };
-    return move ? tern_db_move_claim(db, consumer, host, &res, NULL, error)
-                : tern_db_claim(db, consumer, host, &res, NULL, error);
+    /* POWER guests carry their byte order into the claim (docs/fleet.md §4). */
+    TernDbGuestRules guest = {
+        .endianness = r->arch == TERN_CPU_ARCH_PPC64 ? "big"
+                    : r->arch == TERN_CPU_ARCH_PPC64LE ? "little" : NULL,
+        .single_endianness = s->single_guest_endianness,
+    };
+    if (move)
+        return tern_db_move_claim_guest(db, consumer, host, &res, &guest, NULL, error);
+    if (r->group_uuid && r->group_policy)   /* checked under the group's row lock */
+        return tern_db_group_claim(db, r->group_uuid, r->group_policy, consumer, host, &res,
+                                   &guest, NULL, error);
+    return tern_db_claim_guest(db, consumer, host, &res, &guest, NULL, error);
 }
 
 static void
@@ -63,8 +76,8 @@ release_cb(const char *consumer, gboolean move, const char *host, gpointer data)
     TernDb *db = worker_db(data, &err);
     /* Only what this call claimed: the consumer's allocation on that host
      * (for a move claim, the migration's hold on the destination). */
-    (void) move;
-    if (db && tern_db_release(db, consumer, host, NULL, &err) == 0)
+    if (db && tern_db_release(db, consumer, host, NULL, &err) == 0 &&
+        (move || tern_db_group_member_remove(db, consumer, host, &err) == 0))
         return;
     TERN_WARN("tern.scheduler", "could not release the claim of %s on %s: %s", consumer, host,
               err ? err->message : "unknown error");
@@ -109,6 +122,78 @@ resolve_move(Scheduler *s, TernSchedRequest *r, GError **error)
     return tern_sched_request_set_move(r, s->policy.cpudb, inst, r->hint_migration_uuid, error);
 }
 
+/* The server group's policy and members from the database (docs/fleet.md
+ * §5): the members placed by any scheduler, merged with the request's
+ * InstanceGroup.hosts. */
+static int
+resolve_group(Scheduler *s, TernSchedRequest *r, GError **error)
+{
+    if (!r->group_uuid)
+        return 0;
+    TernDb *db = worker_db(s, error);
+    if (!db)
+        return -1;
+    g_autofree char *policy = NULL;
+    g_autoptr(GHashTable) hosts = NULL;
+    g_autoptr(GError) err = NULL;
+    if (tern_db_group_get(db, r->group_uuid, &policy, &hosts, &err) < 0) {
+        if (g_error_matches(err, TERN_DB_ERROR, TERN_DB_ERROR_INVALID)) {
+            g_set_error(error, TERN_SCHED_ERROR, TERN_SCHED_ERROR_INVALID,
+                        "server group '%s' is not a uuid", r->group_uuid);
+            return -1;
+        }
+        g_propagate_error(error, g_steal_pointer(&err));
+        return -1;
+    }
+    if (policy) {   /* the recorded policy wins: it is what claims check */
+        g_free(r->group_policy);
+        r->group_policy = g_steal_pointer(&policy);
+    }
+    if (!r->group_policy) {
+        g_set_error(error, TERN_SCHED_ERROR, TERN_SCHED_ERROR_INVALID,
+                    "server group %s is unknown and the request gives no policy", r->group_uuid);
+        return -1;
+    }
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, hosts);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        guint known = r->group_hosts ? GPOINTER_TO_UINT(g_hash_table_lookup(r->group_hosts, k)) : 0;
+        if (GPOINTER_TO_UINT(v) > known)
+            tern_sched_request_group_add_host(r, k, GPOINTER_TO_UINT(v) - known);
+    }
+    return 0;
+}
+
+/* [feature_gates]: the default file may be absent, a file named must load;
+ * an override naming no gate is a configuration error. */
+static int
+load_gates(Scheduler *s, const TernConfig *conf, GError **error)
+{
+    const char *path = tern_config_get_string(conf, "feature_gates", "file");
+    if (!path || !*path)
+        return 0;
+    g_autoptr(GError) err = NULL;
+    s->gates = tern_gates_load_file(path, &err);
+    if (!s->gates) {
+        if (g_error_matches(err, TERN_GATES_ERROR, TERN_GATES_ERROR_FILE) &&
+            strcmp(path, "/etc/tern/feature-gates.ini") == 0) {
+            TERN_WARN("tern.scheduler", "no feature gates: %s", err->message);
+            return 0;
+        }
+        g_set_error(error, TERN_SCHED_ERROR, TERN_SCHED_ERROR_CONFIG, "[feature_gates] file: %s",
+                    err->message);
+        return -1;
+    }
+    if (tern_gates_set_overrides(s->gates,
+                                 tern_config_get_list(conf, "feature_gates", "overrides"),
+                                 &err) < 0) {
+        g_set_error(error, TERN_SCHED_ERROR, TERN_SCHED_ERROR_CONFIG, "%s", err->message);
+        return -1;
+    }
+    return 0;
+}
+
 static json_t *
 select_destinations(const TernRpcRequest *req, gpointer user_data, GError **error)
 {
@@ -125,7 +210,9 @@ select_destinations(const TernRpcRequest *req, gpointer user_data, GError **erro
     g_autoptr(TernObject) spec = tern_object_from_primitive(spec_json, "RequestSpec", &err);
     g_autoptr(TernSchedRequest) r = spec ? tern_sched_request_from_spec(s->policy.cpudb, spec,
                                                                         &err) : NULL;
-    if (!r || resolve_move(s, r, &err) < 0) {
+    if (r)
+        r->gates = s->gates;
+    if (!r || resolve_move(s, r, &err) < 0 || resolve_group(s, r, &err) < 0) {
         if (err->domain == TERN_DB_ERROR) {
             g_propagate_error(error, g_steal_pointer(&err));
             return NULL;
@@ -183,6 +270,7 @@ scheduler_free(Scheduler *s)
         g_ptr_array_unref(s->filters);
     g_free(s->db_url);
     g_free(s->default_az);
+    tern_gates_free(s->gates);
     g_free(s);
 }
 
@@ -248,6 +336,10 @@ tern_scheduler_service_start(TernService *svc, GError **error)
     }
     s->db_url = g_strdup(url);
     s->default_az = g_strdup(tern_config_get_string(conf, "DEFAULT", "default_availability_zone"));
+    s->single_guest_endianness =
+        tern_config_get_bool(conf, "filter_scheduler", "single_guest_endianness");
+    if (load_gates(s, conf, error) < 0)
+        return -1;
     if (!(s->filters = tern_sched_filters_from_names(
               tern_config_get_list(conf, "filter_scheduler", "enabled_filters"), error)))
         return -1;
@@ -255,7 +347,11 @@ tern_scheduler_service_start(TernService *svc, GError **error)
         .filters = s->filters,
         .mult = { tern_config_get_float(conf, "filter_scheduler", "ram_weight_multiplier"),
                   tern_config_get_float(conf, "filter_scheduler", "cpu_weight_multiplier"),
-                  tern_config_get_float(conf, "filter_scheduler", "disk_weight_multiplier") },
+                  tern_config_get_float(conf, "filter_scheduler", "disk_weight_multiplier"),
+                  tern_config_get_float(conf, "filter_scheduler",
+                                        "soft_affinity_weight_multiplier"),
+                  tern_config_get_float(conf, "filter_scheduler",
+                                        "soft_anti_affinity_weight_multiplier") },
         .host_subset_size = (int) tern_config_get_int(conf, "filter_scheduler", "host_subset_size"),
         .max_attempts = (int) tern_config_get_int(conf, "scheduler", "max_attempts"),
         .down_time = (int) tern_config_get_int(conf, "DEFAULT", "service_down_time"),

@@ -19,6 +19,7 @@ CLASSES = [
     "LibvirtLiveMigrateBDMInfo", "VIFMigrateData", "InstanceInfoCache",
     "BlockDeviceMapping", "BlockDeviceMappingList", "NetworkRequest", "NetworkRequestList",
     "InstanceList", "MigrationList", "ComputeNodeList", "SchedulerRetries", "Destination",
+    "InstanceGroup",
 ]
 
 

@@ -27,6 +27,7 @@ extern const TernObjectClass tern_object_class_migration_list;
 extern const TernObjectClass tern_object_class_compute_node_list;
 extern const TernObjectClass tern_object_class_scheduler_retries;
 extern const TernObjectClass tern_object_class_destination;
+extern const TernObjectClass tern_object_class_instance_group;
 
 #define TERN_OBJECT_CLASSES \
     &tern_object_class_instance, \
@@ -51,5 +52,6 @@ extern const TernObjectClass tern_object_class_destination;
     &tern_object_class_compute_node_list, \
     &tern_object_class_scheduler_retries, \
     &tern_object_class_destination, \
+    &tern_object_class_instance_group, \
 
 #endif

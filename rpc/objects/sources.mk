@@ -21,4 +21,5 @@ TERN_RPC_OBJECT_SOURCES = \
 	rpc/objects/migration_list.c \
 	rpc/objects/compute_node_list.c \
 	rpc/objects/scheduler_retries.c \
-	rpc/objects/destination.c
+	rpc/objects/destination.c \
+	rpc/objects/instance_group.c

@@ -59,7 +59,8 @@ cpu_json(const char *arch, const char *mode, const char *model, char **features)
 
 static void
 add_host(TernDb *db, const char *name, const char *arch, const char *model, const char *flag,
-         gboolean kvm, const char *emulates, gint64 vcpus, gint64 mem, gint64 disk)
+         gboolean kvm, const char *emulates, const char *also_kvm, gint64 vcpus, gint64 mem,
+         gint64 disk)
 {
     TernCpuArch a = tern_cpu_arch_from_name(arch);
     g_autoptr(TernCpu) cpu = NULL;
@@ -76,6 +77,14 @@ add_host(TernDb *db, const char *name, const char *arch, const char *model, cons
         TernDbGuestType *t = g_new0(TernDbGuestType, 1);
         t->arch = g_strdup(arch);
         t->hv_type = g_strdup(hvs[i]);
+        t->vm_mode = g_strdup("hvm");
+        g_ptr_array_add(n->supported_instances, t);
+    }
+    /* A second arch the host runs natively (a POWER host's ppc64 guests). */
+    for (guint i = 0; also_kvm && i < 2; i++) {
+        TernDbGuestType *t = g_new0(TernDbGuestType, 1);
+        t->arch = g_strdup(also_kvm);
+        t->hv_type = g_strdup(hvs[i] ? hvs[i] : "qemu");
         t->vm_mode = g_strdup("hvm");
         g_ptr_array_add(n->supported_instances, t);
     }
@@ -122,7 +131,7 @@ mixed(TernDb *db)
         { "tcg", "x86_64", "qemu64", NULL, FALSE, "ppc64le" },
     };
     for (guint i = 0; i < G_N_ELEMENTS(f); i++)
-        add_host(db, f[i].name, f[i].arch, f[i].model, f[i].flag, f[i].kvm, f[i].emulates, 32,
+        add_host(db, f[i].name, f[i].arch, f[i].model, f[i].flag, f[i].kvm, f[i].emulates, NULL, 32,
                  65536, 1000);
 }
 
@@ -253,7 +262,7 @@ int
 main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: sched-fleet mixed|small|bulk URL [N [VCPUS MEM_MB]]\n");
+        fprintf(stderr, "usage: sched-fleet mixed|small|bulk|power URL [N [VCPUS MEM_MB]]\n");
         return 2;
     }
     GError *err = NULL;
@@ -264,10 +273,16 @@ main(int argc, char **argv)
         die("database", err);
     if (strcmp(argv[1], "mixed") == 0) {
         mixed(db);
+    } else if (strcmp(argv[1], "power") == 0 && argc == 4) {
+        /* N POWER9 KVM hosts running both ppc64le and ppc64 (big-endian). */
+        for (int i = 0; i < atoi(argv[3]); i++) {
+            g_autofree char *name = g_strdup_printf("pw%d", i);
+            add_host(db, name, "ppc64le", "POWER9", NULL, TRUE, NULL, "ppc64", 32, 65536, 1000);
+        }
     } else if (strcmp(argv[1], "small") == 0 && argc == 6) {
         for (int i = 0; i < atoi(argv[3]); i++) {
             g_autofree char *name = g_strdup_printf("h%02d", i);
-            add_host(db, name, "x86_64", "Skylake-Client-IBRS", NULL, TRUE, NULL, atoi(argv[4]),
+            add_host(db, name, "x86_64", "Skylake-Client-IBRS", NULL, TRUE, NULL, NULL, atoi(argv[4]),
                      atoi(argv[5]), 1000);
         }
     } else if (strcmp(argv[1], "bulk") == 0 && argc == 4) {

@@ -325,7 +325,7 @@ static TernSchedPolicy
 policy(GPtrArray *filters, Claims *cl, double ram_mult)
 {
     return (TernSchedPolicy) {
-        .filters = filters, .mult = { ram_mult, 0.0, 0.0 }, .host_subset_size = 1,
+        .filters = filters, .mult = { .ram = ram_mult }, .host_subset_size = 1,
         .max_attempts = 3, .down_time = 60, .default_az = "nova", .cpudb = cpudb,
         .claim = claim_mem, .release = release_mem, .claim_data = cl,
     };
@@ -535,6 +535,39 @@ test_cache(void)
     check_set(c, request(1, 512, 1, NULL, "{\"hw_architecture\": \"ppc64le\"}", NULL), "p8 p9");
 }
 
+/* Nova's soft server-group weighers: with equal resources, soft-affinity
+ * prefers the host with the most members, soft-anti-affinity the fewest;
+ * the multiplier scales against the resource weighers. */
+static void
+test_soft_group_weighers(void)
+{
+    /* 3 hosts, equal free RAM/vCPUs/disk except host 2 has more RAM. */
+    const double raw[9] = { 1000, 8, 100, 1000, 8, 100, 2000, 8, 100 };
+    const guint idx[3] = { 0, 1, 2 };
+    const double members[3] = { 2, 0, 1 };
+    double anti[3];
+    for (int i = 0; i < 3; i++)
+        anti[i] = -members[i];
+    TernSchedMultipliers m = { .ram = 1.0, .soft_affinity = 1.0, .soft_anti_affinity = 1.0 };
+    TernSchedWeighed out[3];
+    g_assert_cmpuint(tern_sched_weigh_top_extra(&m, raw, NULL, 0.0, idx, 3, out, 3), ==, 3);
+    g_assert_cmpuint(out[0].idx, ==, 2);                      /* RAM alone: host 2 */
+    /* soft-affinity x 2: host 0 (2 members: 0 + 2*1.0) beats host 2 (1 + 2*0.5). */
+    tern_sched_weigh_top_extra(&m, raw, members, 2.0, idx, 3, out, 3);
+    g_assert_cmpuint(out[0].idx, ==, 0);
+    g_assert_cmpfloat_with_epsilon(out[0].weight, 2.0, 1e-9);
+    g_assert_cmpfloat_with_epsilon(out[1].weight, 2.0, 1e-9);   /* host 2: 1 + 1 (tie kept in order) */
+    /* soft-anti-affinity: host 1 (no member) gets 1.0, host 2 gets 1 + 0.5. */
+    tern_sched_weigh_top_extra(&m, raw, anti, 1.0, idx, 3, out, 3);
+    g_assert_cmpuint(out[0].idx, ==, 2);
+    g_assert_cmpfloat_with_epsilon(out[0].weight, 1.5, 1e-9);
+    g_assert_cmpuint(out[1].idx, ==, 1);
+    g_assert_cmpuint(out[2].idx, ==, 0);
+    /* multiplier 0: the group does not count. */
+    tern_sched_weigh_top_extra(&m, raw, anti, 0.0, idx, 3, out, 3);
+    g_assert_cmpfloat_with_epsilon(out[0].weight, 1.0, 1e-9);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -552,5 +585,6 @@ main(int argc, char **argv)
     g_test_add_func("/scheduler/select/no-valid-host-reason", test_no_valid_host_reason);
     g_test_add_func("/scheduler/request/bad", test_bad_requests);
     g_test_add_func("/scheduler/cache", test_cache);
+    g_test_add_func("/scheduler/weigh/soft-server-group", test_soft_group_weighers);
     return g_test_run();
 }

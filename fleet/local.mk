@@ -1,0 +1,15 @@
+# fleet/: mixed-fleet rules shared by the conductor, the scheduler and the
+# CLI without depending on a daemon folder: the per-arch feature gates
+# (pure, GLib only; docs/fleet.md §1) and their data file.
+noinst_LIBRARIES += libtern_fleet.a
+TERN_LAYER_LIBS += libtern_fleet.a
+libtern_fleet_a_SOURCES = fleet/gates.c fleet/gates.h
+
+fleet_gatesdir = $(sysconfdir)/tern
+dist_fleet_gates_DATA = etc/tern/feature-gates.ini
+
+check_PROGRAMS += tests/unit/test-fleet-gates
+TESTS += tests/unit/test-fleet-gates
+tests_unit_test_fleet_gates_SOURCES = tests/unit/test-fleet-gates.c
+tests_unit_test_fleet_gates_LDADD = $(TERN_LIBS)
+tests_unit_test_fleet_gates_DEPENDENCIES = $(TERN_LAYER_LIBS)
