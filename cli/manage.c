@@ -11,6 +11,7 @@ static const TernManageCommand *const tables[] = {
     tern_manage_config_commands,
     tern_manage_cpu_commands,
     tern_manage_db_commands,
+    tern_manage_compute_commands,
     NULL,
 };
 

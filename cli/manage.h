@@ -17,5 +17,6 @@ typedef struct {
 extern const TernManageCommand tern_manage_config_commands[];
 extern const TernManageCommand tern_manage_cpu_commands[];
 extern const TernManageCommand tern_manage_db_commands[];
+extern const TernManageCommand tern_manage_compute_commands[];
 
 #endif

@@ -253,8 +253,12 @@ cpu_show(TernConfig *conf, int argc, char **argv)
     const TernCpu *h = host->cpu;
     printf("host CPU:        %s %s %s", tern_cpu_arch_name(h->arch),
            h->vendor ? h->vendor : "-", h->model);
-    if (h->generation)
-        printf(", POWER generation %u\n", h->generation);
+    if (h->generation) {
+        g_autoptr(GPtrArray) modes = tern_cpu_compat_modes(db, h);
+        g_ptr_array_add(modes, NULL);
+        g_autofree char *list = g_strjoinv(", ", (char **) modes->pdata);
+        printf(", POWER generation %u (compat modes %s)\n", h->generation, list);
+    }
     else
         printf(", %u features\n", tern_cpu_set_count(&h->features));
     if (host->host_model)

@@ -166,7 +166,11 @@ service_start(TernService *svc, GError **error)
     virConnectPtr conn = tern_compute_conn(m, error);
     if (!conn)
         return -1;
-    TernHostProbeOptions opts = { .facts_dir = m->facts_dir, .instances_path = m->instances_path };
+    TernHostProbeOptions opts = {
+        .facts_dir = m->facts_dir,
+        .instances_path = m->instances_path,
+        .guest_endianness = tern_config_get_string(m->conf, "compute", "guest_endianness"),
+    };
     int rc = tern_host_probe(conn, &opts, &m->facts, error);
     virConnectClose(conn);
     if (rc < 0)

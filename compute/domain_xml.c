@@ -200,10 +200,23 @@ tern_compute_build_domain_xml(const TernGuestSpec *s, const TernHostFacts *facts
                     strcmp(virt_type, "kvm") == 0 && strcmp(arch, facts->arch) != 0 ?
                     "; set hw_emulation_architecture to emulate it with TCG" : "");
     }
+    if (!tern_host_facts_endianness_allows(facts, drv->endianness))
+        return fail(error, TERN_COMPUTE_ERROR_UNSUPPORTED,
+                    "%s guests are %s-endian, and this host runs %s-endian guests only "
+                    "([compute] guest_endianness)", arch, drv->endianness,
+                    facts->guest_endianness);
     TernArchContext ctx = { .spec = s, .host = facts, .guest = guest, .arch = arch };
 
     /* Machine type and firmware. */
-    const char *want_machine = s->machine_type ? s->machine_type : drv->default_machine(&ctx);
+    const char *want_machine = s->machine_type;
+    g_autofree char *conf_machine = NULL;
+    for (char **m = s->machine_type_defaults; !want_machine && m && *m; m++) {
+        const char *eq = strchr(*m, '=');
+        if (eq && (gsize)(eq - *m) == strlen(arch) && strncmp(*m, arch, eq - *m) == 0)
+            want_machine = conf_machine = g_strstrip(g_strdup(eq + 1));
+    }
+    if (!want_machine)
+        want_machine = drv->default_machine(&ctx);
     g_autofree char *machine = NULL;
     if (guest->machines->len) {
         if (!(machine = tern_guest_facts_resolve_machine(guest, want_machine, error)))

@@ -7,6 +7,27 @@
 
 #include "compute/compute_error.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+/* Sanitizer builds only. libosinfo leaks a few bytes while it parses
+ * osinfo-db (inside osinfo_loader_process_default_path: not tern's), in
+ * every program that loads the rules. GLib has no frame pointers, so that
+ * leak's stack reaches libosinfo only with the slow unwinder; a program
+ * that links this file gets both, the ASAN_OPTIONS/LSAN_OPTIONS of the
+ * environment still apply on top. */
+const char *__asan_default_options(void);
+const char *__lsan_default_suppressions(void);
+const char *
+__asan_default_options(void)
+{
+    return "fast_unwind_on_malloc=0";
+}
+const char *
+__lsan_default_suppressions(void)
+{
+    return "leak:osinfo_loader_process_default_path\n";
+}
+#endif
+
 struct _TernGuestOsRules {
     OsinfoLoader *loader;
     GHashTable *by_short_id;   /* short id -> OsinfoOs* (owned by the loader's db) */

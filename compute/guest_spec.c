@@ -48,6 +48,7 @@ tern_guest_spec_free(TernGuestSpec *s)
                       &s->console_log };
     for (gsize i = 0; i < G_N_ELEMENTS(strs); i++)
         g_free(*strs[i]);
+    g_strfreev(s->machine_type_defaults);
     g_ptr_array_unref(s->disks);
     g_ptr_array_unref(s->nics);
     g_free(s);
@@ -175,12 +176,23 @@ tern_guest_spec_from_json(json_t *obj, GError **error)
 {
     g_autoptr(TernGuestSpec) s = tern_guest_spec_new();
     /* keys a caller (test harness, RPC layer) keeps beside the spec */
-    static const char *const extra[] = { "disks", "nics", "comment", "host", "expect_error", NULL };
+    static const char *const extra[] = { "disks", "nics", "comment", "host", "expect_error",
+                                         "conf_hw_machine_type", NULL };
     if (read_fields(s, spec_fields, obj, "guest spec", extra, error) < 0)
         return NULL;
     json_t *arr;
     size_t i;
     json_t *item;
+    if ((arr = json_object_get(obj, "conf_hw_machine_type"))) {
+        if (!json_is_array(arr))
+            goto notarray;
+        GStrvBuilder *b = g_strv_builder_new();
+        json_array_foreach(arr, i, item)
+            if (json_is_string(item))
+                g_strv_builder_add(b, json_string_value(item));
+        s->machine_type_defaults = g_strv_builder_end(b);
+        g_strv_builder_unref(b);
+    }
     if ((arr = json_object_get(obj, "disks"))) {
         if (!json_is_array(arr))
             goto notarray;
@@ -204,6 +216,6 @@ tern_guest_spec_from_json(json_t *obj, GError **error)
     return g_steal_pointer(&s);
 notarray:
     g_set_error(error, TERN_COMPUTE_ERROR, TERN_COMPUTE_ERROR_INVALID,
-                "guest spec: 'disks' and 'nics' must be JSON arrays");
+                "guest spec: 'disks', 'nics' and 'conf_hw_machine_type' must be JSON arrays");
     return NULL;
 }

@@ -39,6 +39,9 @@ typedef struct {
     char *arch;                   /* hw_architecture; NULL = the host's arch */
     char *emulation_arch;         /* hw_emulation_architecture: a guest arch emulated by TCG */
     char *machine_type;           /* hw_machine_type: alias (q35, pseries) or versioned */
+    /* [libvirt] hw_machine_type of the host ("arch=machine" items), used
+     * when the image names no machine type */
+    char **machine_type_defaults;
     char *firmware;               /* hw_firmware_type: bios or uefi */
     guint cpu_sockets, cpu_cores, cpu_threads;  /* hw_cpu_sockets/cores/threads */
     char *os_distro;              /* os_distro: an osinfo short id, e.g. debian11 */

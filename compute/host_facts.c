@@ -2,6 +2,8 @@
  * into TernHostFacts (no libvirt calls here: host_probe.c fetches the XML). */
 #include "compute/host_facts.h"
 
+#include <string.h>
+
 #include "compute/arch/arch.h"
 #include "compute/compute_error.h"
 #include "compute/xml_util.h"
@@ -73,6 +75,7 @@ tern_host_facts_free(TernHostFacts *f)
     g_free(f->arch);
     g_free(f->hostname);
     g_free(f->hypervisor_type);
+    g_free(f->guest_endianness);
     g_free(f->host_cpu_xml);
     g_free(f->capabilities_xml);
     g_ptr_array_unref(f->guests);
@@ -237,13 +240,22 @@ tern_host_facts_add_domcaps(TernHostFacts *f, const char *domcaps_xml, GError **
     return 0;
 }
 
+gboolean
+tern_host_facts_endianness_allows(const TernHostFacts *f, const char *endianness)
+{
+    return !f->guest_endianness || !*f->guest_endianness ||
+           strcmp(f->guest_endianness, "any") == 0 ||
+           g_strcmp0(f->guest_endianness, endianness) == 0;
+}
+
 json_t *
 tern_host_facts_supported_instances(const TernHostFacts *f)
 {
     json_t *out = json_array();
     for (guint i = 0; i < f->guests->len; i++) {
         TernGuestFacts *g = f->guests->pdata[i];
-        if (!tern_arch_driver_find(g->arch))
+        const TernArchDriver *drv = tern_arch_driver_find(g->arch);
+        if (!drv || !tern_host_facts_endianness_allows(f, drv->endianness))
             continue;
         json_array_append_new(out, json_pack("[sss]", g->arch, g->virt_type, g->os_type));
     }
@@ -270,4 +282,49 @@ tern_guest_facts_resolve_machine(const TernGuestFacts *g, const char *requested,
                 "offered: %s", requested, g->arch, g->virt_type,
                 offered->len ? offered->str : "none");
     return NULL;
+}
+
+static json_t *
+str_list_json(const GPtrArray *a)
+{
+    json_t *out = json_array();
+    for (guint i = 0; i < a->len; i++)
+        json_array_append_new(out, json_string(a->pdata[i]));
+    return out;
+}
+
+json_t *
+tern_host_facts_to_json(const TernHostFacts *f)
+{
+    json_t *guests = json_array();
+    for (guint i = 0; i < f->guests->len; i++) {
+        TernGuestFacts *g = f->guests->pdata[i];
+        if (!tern_arch_driver_find(g->arch))
+            continue;
+        json_t *aliases = json_object();
+        for (guint m = 0; m < g->machines->len; m++) {
+            TernMachineType *mt = g->machines->pdata[m];
+            if (mt->canonical)
+                json_object_set_new(aliases, mt->name, json_string(mt->canonical));
+        }
+        json_array_append_new(guests, json_pack(
+            "{s:s, s:s, s:s?, s:o, s:b, s:o, s:o, s:o, s:o, s:o}",
+            "arch", g->arch, "virt_type", g->virt_type, "emulator", g->emulator,
+            "machine_aliases", aliases, "domain_capabilities", g->domcaps_xml != NULL,
+            "disk_buses", str_list_json(g->disk_buses),
+            "graphics", str_list_json(g->graphics_types),
+            "video_models", str_list_json(g->video_models),
+            "cpu_modes", str_list_json(g->cpu_modes),
+            "cpu_models", str_list_json(g->cpu_models)));
+    }
+    return json_pack("{s:s?, s:s?, s:s?, s:I, s:I, s:i, s:i, s:I, s:I, s:I, s:b, s:o, s:o}",
+                     "arch", f->arch, "hostname", f->hostname,
+                     "hypervisor_type", f->hypervisor_type,
+                     "hypervisor_version", (json_int_t)f->hypervisor_version,
+                     "libvirt_version", (json_int_t)f->libvirt_version,
+                     "vcpus", (int)f->vcpus, "threads_per_core", (int)f->threads_per_core,
+                     "memory_mb", (json_int_t)f->memory_mb, "disk_gb", (json_int_t)f->disk_gb,
+                     "disk_free_gb", (json_int_t)f->disk_free_gb, "simulated", f->simulated,
+                     "supported_instances", tern_host_facts_supported_instances(f),
+                     "guests", guests);
 }

@@ -55,6 +55,9 @@ typedef struct {
     char *host_cpu_xml;         /* raw <cpu> of <host>, for cpu/ */
     char *capabilities_xml;     /* raw capabilities */
     gboolean simulated;         /* facts read from [libvirt] host_facts_dir */
+    /* [compute] guest_endianness: NULL/"any", or "little"/"big" when every
+     * guest of this host must share one byte order (PowerKVM's rule) */
+    char *guest_endianness;
     GPtrArray *guests;          /* TernGuestFacts* */
 } TernHostFacts;
 
@@ -76,8 +79,17 @@ TernGuestFacts *tern_host_facts_find_guest(const TernHostFacts *facts, const cha
                                            const char *virt_type);
 
 /* Nova's supported_instances: [[arch, hv_type, vm_mode], ...] for the guest
- * arches tern has a strategy for (compute/arch/arch.h). */
+ * arches tern has a strategy for (compute/arch/arch.h) and whose byte order
+ * guest_endianness allows. */
 json_t *tern_host_facts_supported_instances(const TernHostFacts *facts);
+
+/* May this host run guests of that byte order ("little", "big")? */
+gboolean tern_host_facts_endianness_allows(const TernHostFacts *facts, const char *endianness);
+
+/* A JSON summary for operators and inventory reports: host figures,
+ * supported_instances, and per guest (arch, virt type) the emulator,
+ * machine type aliases, disk buses, graphics, video models, CPU modes. */
+json_t *tern_host_facts_to_json(const TernHostFacts *facts);
 
 /* The versioned machine type a request resolves to: an alias (q35,
  * pseries) becomes its canonical name; a versioned name must be offered.

@@ -202,6 +202,7 @@ tern_host_probe(virConnectPtr conn, const TernHostProbeOptions *opts, TernHostFa
         }
     }
     disk_figures(f, opts ? opts->instances_path : NULL);
+    f->guest_endianness = g_strdup(opts ? opts->guest_endianness : NULL);
     *out = g_steal_pointer(&f);
     return 0;
 }

@@ -24,6 +24,7 @@
 typedef struct {
     const char *facts_dir;       /* [libvirt] host_facts_dir; NULL or "" = ask libvirt */
     const char *instances_path;  /* [compute] instances_path (disk figures); may be NULL */
+    const char *guest_endianness; /* [compute] guest_endianness; NULL = any */
 } TernHostProbeOptions;
 
 /* Probe the host behind conn. 0 + *facts, or -1 + error. */

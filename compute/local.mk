@@ -4,6 +4,7 @@
 noinst_LIBRARIES += libtern_compute.a
 TERN_LAYER_LIBS += libtern_compute.a
 libtern_compute_a_SOURCES = \
+	compute/compute.h \
 	compute/compute_error.c compute/compute_error.h \
 	compute/xml_util.c compute/xml_util.h \
 	compute/host_facts.c compute/host_facts.h \
@@ -42,6 +43,20 @@ TESTS += tests/integration/test-compute-libvirt
 tests_integration_test_compute_libvirt_SOURCES = tests/integration/test-compute-libvirt.c
 tests_integration_test_compute_libvirt_LDADD = $(TERN_LIBS)
 tests_integration_test_compute_libvirt_DEPENDENCIES = $(TERN_LAYER_LIBS)
+check_PROGRAMS += tests/e2e/test-compute-boot
+TESTS += tests/e2e/test-compute-boot
+tests_e2e_test_compute_boot_SOURCES = tests/e2e/test-compute-boot.c
+tests_e2e_test_compute_boot_LDADD = $(TERN_LIBS)
+tests_e2e_test_compute_boot_DEPENDENCIES = $(TERN_LAYER_LIBS)
+EXTRA_DIST += tests/e2e/guest-assets.sh
+TESTS += tests/integration/test-compute-manage.sh
+EXTRA_DIST += tests/integration/test-compute-manage.sh
+
+# bench/compute-build: tern's domain XML build against libvirt's define/start.
+noinst_PROGRAMS += bench/compute-build
+bench_compute_build_SOURCES = bench/compute-build.c
+bench_compute_build_LDADD = $(TERN_LIBS)
+bench_compute_build_DEPENDENCIES = $(TERN_LAYER_LIBS)
 
 # tern-compute as a daemon over real RPC (tests/integration/test-compute-daemon.py)
 TESTS += tests/integration/test-compute-daemon.py tests/integration/test-compute-migrate-checks.py
@@ -51,3 +66,4 @@ EXTRA_DIST += tests/integration/test-compute-daemon.py tests/integration/compute
 # libvirt hosts (skips without TERN_TEST_LIBVIRT_URI; hosts part needs root)
 TESTS += tests/e2e/test-compute-daemon-e2e.py
 EXTRA_DIST += tests/e2e/test-compute-daemon-e2e.py
+EXTRA_DIST += bench/compute

@@ -253,6 +253,16 @@ tern_cpu_baseline(const TernCpuDb *db, const TernCpu *const *hosts, guint n, GEr
     return drv->baseline(&db->maps[drv->family], hosts, n, error);
 }
 
+GPtrArray *
+tern_cpu_compat_modes(const TernCpuDb *db, const TernCpu *host)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+    const TernCpuArchDriver *drv = tern_cpu_driver_for_arch(host->arch);
+    if (drv && drv->compat_modes)
+        drv->compat_modes(&db->maps[drv->family], host, out);
+    return out;
+}
+
 void
 tern_cpu_compact(const TernCpuDb *db, const TernCpu *cpu, TernCpuCompact *out)
 {

@@ -142,6 +142,11 @@ GPtrArray *tern_cpu_feature_names(const TernCpuDb *db, TernCpuArch arch,
 /* "a, b, c" */
 char *tern_cpu_feature_list(const TernCpuDb *db, TernCpuArch arch, const TernCpuFeatureSet *set);
 
+/* The compat modes ("power8", ...) a host CPU can run guests in, oldest
+ * first (ppc64: every POWER generation of cpu_map up to the host's; empty
+ * for x86). */
+GPtrArray *tern_cpu_compat_modes(const TernCpuDb *db, const TernCpu *host);
+
 /* ---- host CPU -------------------------------------------------------- */
 
 typedef struct {

@@ -59,6 +59,7 @@ struct _TernCpuArchDriver {
     /* Fill cpu (arch, mode set) from a model name and +/- features. */
     int (*from_model)(const TernCpuMap *map, TernCpu *cpu, const char *model,
                       const TernCpuFeatureSet *req, const TernCpuFeatureSet *dis, GError **error);
+    /* Can host run guest (same family)? Fills cmp. */
     int (*compare)(const TernCpuMap *map, const TernCpu *host, const TernCpu *guest,
                    TernCpuComparison *cmp);
     /* Hypervisor compare of a guest whose model QEMU reports usable
@@ -74,6 +75,8 @@ struct _TernCpuArchDriver {
                       GError **error);
     /* Add mode-specific content to a guest <cpu> element. */
     void (*format_guest)(const TernCpuMap *map, const TernCpu *cpu, xmlNode *node);
+    /* Compat mode names (g_free'd strings) a host can run, or NULL. */
+    void (*compat_modes)(const TernCpuMap *map, const TernCpu *host, GPtrArray *out);
     /* Nova's feature -> trait rows for this arch (NULL-terminated), or NULL. */
     const TernCpuTrait *traits;
     /* Arch-specific fields of the scheduler's compact form. */

@@ -205,6 +205,14 @@ ppc64_format_guest(const TernCpuMap *map, const TernCpu *cpu, xmlNode *node)
 }
 
 static void
+ppc64_compat_modes(const TernCpuMap *map, const TernCpu *host, GPtrArray *out)
+{
+    for (guint gen = oldest_generation(map); host->generation && gen <= host->generation; gen++)
+        if (model_of_generation(map, gen))
+            g_ptr_array_add(out, g_strdup_printf("power%u", gen));
+}
+
+static void
 ppc64_compact(const TernCpuMap *map, const TernCpu *cpu, TernCpuCompact *out)
 {
     out->gen_max = (guint8) cpu->generation;
@@ -222,5 +230,6 @@ const TernCpuArchDriver tern_cpu_driver_ppc64 = {
     .baseline = ppc64_baseline,
     .guest = ppc64_guest,
     .format_guest = ppc64_format_guest,
+    .compat_modes = ppc64_compat_modes,
     .compact = ppc64_compact,
 };

@@ -29,3 +29,19 @@ noinst_PROGRAMS += bench/cpu
 bench_cpu_SOURCES = bench/cpu.c
 bench_cpu_LDADD = $(TERN_LIBS)
 bench_cpu_DEPENDENCIES = $(TERN_LAYER_LIBS)
+
+# Fuzz target of the decoders (capabilities/domcaps/<cpu> XML, cpu_info
+# JSON): a seeded replay + mutation test in `make check`; `make fuzz-cpu`
+# builds the libFuzzer binary with clang (run: mkdir corpus; ./fuzz-cpu corpus
+# tests/data/cpu -- the first folder collects new inputs).
+check_PROGRAMS += tests/fuzz/fuzz-cpu
+TESTS += tests/fuzz/fuzz-cpu
+tests_fuzz_fuzz_cpu_SOURCES = tests/fuzz/fuzz-cpu.c
+tests_fuzz_fuzz_cpu_LDADD = $(TERN_LIBS)
+tests_fuzz_fuzz_cpu_DEPENDENCIES = $(TERN_LAYER_LIBS)
+CLEANFILES += fuzz-cpu
+fuzz-cpu: $(libtern_cpu_a_SOURCES) tests/fuzz/fuzz-cpu.c
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -DTERN_LIBFUZZER \
+		$(DEFAULT_INCLUDES) $(AM_CPPFLAGS) \
+		$(addprefix $(srcdir)/,$(filter %.c,$(libtern_cpu_a_SOURCES))) \
+		$(srcdir)/tests/fuzz/fuzz-cpu.c -o $@ $(LIBXML_LIBS) $(JANSSON_LIBS) $(GLIB_LIBS)

@@ -331,3 +331,65 @@ tern_db_listener_wait(TernDbListener *l, int timeout_ms, GPtrArray **out, GError
         poll(&pfd, 1, timeout_ms);
     return tern_db_listener_read(l, out, error);
 }
+
+/* --- Main-loop watch ------------------------------------------------------ */
+
+typedef struct {
+    GSource source;
+    TernDbListener *l;
+    int fd;
+    gpointer tag;
+} ListenerSource;
+
+static void
+watch_fd(ListenerSource *s)
+{
+    int fd = tern_db_listener_fd(s->l);
+    if (fd == s->fd)
+        return;
+    if (s->tag)
+        g_source_remove_unix_fd(&s->source, s->tag);
+    s->tag = fd >= 0 ? g_source_add_unix_fd(&s->source, fd, G_IO_IN | G_IO_ERR | G_IO_HUP) : NULL;
+    s->fd = fd;
+}
+
+static gboolean
+listener_dispatch(GSource *source, GSourceFunc callback, gpointer data)
+{
+    ListenerSource *s = (ListenerSource *) source;
+    TernDbChangesFunc fn = (TernDbChangesFunc) (void (*)(void)) callback;
+    g_autoptr(GPtrArray) changes = NULL;
+    g_autoptr(GError) error = NULL;
+    int rc = tern_db_listener_read(s->l, &changes, &error);
+    gboolean keep = TRUE;
+    if (rc < 0 || changes->len > 0)
+        keep = fn ? fn(s->l, rc < 0 ? NULL : changes, error, data) : FALSE;
+    watch_fd(s);
+    /* Without a socket (the server is still away), try again later. */
+    g_source_set_ready_time(source, s->fd < 0 ? g_get_monotonic_time() +
+                            MAX(1, s->l->retry_interval) * G_USEC_PER_SEC : -1);
+    return keep;
+}
+
+static GSourceFuncs listener_funcs = {
+    .dispatch = listener_dispatch,
+};
+
+guint
+tern_db_listener_add_watch(TernDbListener *l, GMainContext *context, TernDbChangesFunc fn,
+                           gpointer data, GDestroyNotify destroy)
+{
+    GSource *source = g_source_new(&listener_funcs, sizeof(ListenerSource));
+    ListenerSource *s = (ListenerSource *) source;
+    s->l = l;
+    s->fd = -1;
+    watch_fd(s);
+    /* A catch-up is pending (opened with since >= 0): deliver it at once. */
+    if (l->catchup_from >= 0)
+        g_source_set_ready_time(source, 0);
+    g_source_set_callback(source, (GSourceFunc) (void (*)(void)) fn, data, destroy);
+    g_source_set_name(source, "tern-db-listener");
+    guint id = g_source_attach(source, context);
+    g_source_unref(source);
+    return id;
+}

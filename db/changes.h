@@ -69,4 +69,16 @@ int tern_db_listener_wait(TernDbListener *l, int timeout_ms, GPtrArray **out, GE
 /* The highest change id delivered so far. */
 gint64 tern_db_listener_last_id(const TernDbListener *l);
 
+/* Main-loop integration: called with the changes that arrived (error NULL),
+ * or with error set when the connection broke and could not be restored
+ * (the watch then tries again every retry_interval seconds). Return FALSE
+ * to remove the watch. */
+typedef gboolean (*TernDbChangesFunc)(TernDbListener *l, GPtrArray *changes,
+                                      const GError *error, gpointer data);
+/* Watch the listener in context (NULL: the default one): fn runs whenever
+ * changes arrive; the watch follows the socket across reconnects. Returns
+ * the source id (g_source_remove() it before closing the listener). */
+guint tern_db_listener_add_watch(TernDbListener *l, GMainContext *context, TernDbChangesFunc fn,
+                                 gpointer data, GDestroyNotify destroy);
+
 #endif

@@ -42,8 +42,11 @@ static const char CLAIM_SQL[] =
     " ins AS ("
     " INSERT INTO allocations (consumer_uuid, node_id, vcpus, memory_mb, disk_gb)"
     " SELECT $1::uuid, id, $3::int8, $4::int8, $5::int8 FROM node RETURNING id)"
-    " SELECT (SELECT count(*) FROM ins),"
-    "  (SELECT id FROM compute_nodes WHERE host = $2::text),"
+    " SELECT count(*) FROM ins";
+
+/* Why a claim inserted nothing: no such host, or the consumer holds it. */
+static const char CLAIM_WHY_SQL[] =
+    "SELECT (SELECT id FROM compute_nodes WHERE host = $2::text),"
     "  EXISTS (SELECT 1 FROM allocations a JOIN compute_nodes n ON n.id = a.node_id"
     "          WHERE a.consumer_uuid = $1::uuid AND n.host = $2::text)";
 
@@ -87,11 +90,17 @@ tern_db_claim(TernDb *db, const char *consumer_uuid, const char *host,
     }
     if (tern_db_get_int(r, 0, 0) == 1)
         return 0;
-    if (PQgetisnull(r, 0, 1)) {
+    /* Refused: find out why (off the hot path). */
+    g_autoptr(PGresult) why = tern_db_exec_prepared(db, "tern_claim_why", CLAIM_WHY_SQL, 2,
+                                                    TERN_DB_PARAMS_V(p), TERN_DB_EXEC_RETRY_SAFE,
+                                                    error);
+    if (!why)
+        return -1;
+    if (PQgetisnull(why, 0, 0)) {
         tern_db_set_not_found(error, "compute node", host);
         return -1;
     }
-    if (tern_db_get_bool(r, 0, 2)) {
+    if (tern_db_get_bool(why, 0, 1)) {
         if (already_held)
             *already_held = TRUE;
         return 0;

@@ -14,7 +14,10 @@
  * the destination's (tern_db_move_claim). When it succeeds,
  * tern_db_move_confirm drops the source allocation and hands the
  * destination's to the instance, in one transaction; when it fails,
- * tern_db_move_revert drops the destination hold. */
+ * tern_db_move_revert drops the destination hold.
+ *
+ * Claims look only at capacity, not at disabled flags or CPU compatibility:
+ * filtering hosts is the scheduler's job. */
 #ifndef TERN_DB_CLAIMS_H
 #define TERN_DB_CLAIMS_H
 

@@ -27,12 +27,23 @@ struct _TernDb {
     gboolean broken;          /* the last statement failed because the connection broke */
 };
 
-/* A libpq message with the password masked and the trailing newline cut. */
+/* A libpq message on one line (libpq splits its hints over several, with
+ * tabs), with the password masked. */
 char *
 tern_db_clean_message(const char *msg)
 {
     g_autofree char *masked = tern_mask_text(msg ? msg : "");
-    return g_strchomp(g_steal_pointer(&masked));
+    g_strchomp(masked);
+    GString *s = g_string_new(NULL);
+    for (const char *p = masked; *p; p++) {
+        if (*p == '\n' || *p == '\t' || *p == '\r') {
+            if (s->len && s->str[s->len - 1] != ' ')
+                g_string_append_c(s, ' ');
+        } else {
+            g_string_append_c(s, *p);
+        }
+    }
+    return g_string_free(s, FALSE);
 }
 
 static void

@@ -36,3 +36,36 @@ TESTS += tests/integration/test-db-schema
 tests_integration_test_db_schema_SOURCES = tests/integration/test-db-schema.c $(DB_TEST_COMMON)
 tests_integration_test_db_schema_LDADD = $(TERN_LIBS)
 tests_integration_test_db_schema_DEPENDENCIES = $(TERN_LAYER_LIBS)
+check_PROGRAMS += tests/integration/test-db-tables
+TESTS += tests/integration/test-db-tables
+tests_integration_test_db_tables_SOURCES = tests/integration/test-db-tables.c $(DB_TEST_COMMON)
+tests_integration_test_db_tables_LDADD = $(TERN_LIBS)
+tests_integration_test_db_tables_DEPENDENCIES = $(TERN_LAYER_LIBS)
+check_PROGRAMS += tests/integration/test-db-claims
+TESTS += tests/integration/test-db-claims
+tests_integration_test_db_claims_SOURCES = tests/integration/test-db-claims.c $(DB_TEST_COMMON)
+tests_integration_test_db_claims_LDADD = $(TERN_LIBS)
+tests_integration_test_db_claims_DEPENDENCIES = $(TERN_LAYER_LIBS)
+check_PROGRAMS += tests/integration/test-db-race
+TESTS += tests/integration/test-db-race
+tests_integration_test_db_race_SOURCES = tests/integration/test-db-race.c $(DB_TEST_COMMON)
+tests_integration_test_db_race_LDADD = $(TERN_LIBS)
+tests_integration_test_db_race_DEPENDENCIES = $(TERN_LAYER_LIBS)
+check_PROGRAMS += tests/integration/test-db-restart
+TESTS += tests/integration/test-db-restart
+tests_integration_test_db_restart_SOURCES = tests/integration/test-db-restart.c
+tests_integration_test_db_restart_LDADD = $(TERN_LIBS)
+tests_integration_test_db_restart_DEPENDENCIES = $(TERN_LAYER_LIBS)
+
+# bench/db: claims/s with 1 and 8 clients next to pgbench's bare UPDATE.
+noinst_PROGRAMS += bench/db
+bench_db_SOURCES = bench/db.c tests/integration/db_fixture.c tests/integration/db_fixture.h
+bench_db_LDADD = $(TERN_LIBS)
+bench_db_DEPENDENCIES = $(TERN_LAYER_LIBS)
+
+# Unit tests of db/ (no server).
+check_PROGRAMS += tests/unit/test-db-util
+TESTS += tests/unit/test-db-util
+tests_unit_test_db_util_SOURCES = tests/unit/test-db-util.c
+tests_unit_test_db_util_LDADD = $(TERN_LIBS)
+tests_unit_test_db_util_DEPENDENCIES = $(TERN_LAYER_LIBS)

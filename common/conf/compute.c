@@ -1,6 +1,8 @@
 /* compute.c: options of [compute] and [conductor]. */
 #include "common/config_opts.h"
 
+static const char *const endianness_choices[] = { "any", "little", "big", NULL };
+
 const TernOpt tern_opts_compute[] = {
     { "compute", "instances_path", TERN_OPT_STRING, "/var/lib/tern/instances",
       "Folder of the instances' disks on a compute host." },
@@ -16,6 +18,12 @@ const TernOpt tern_opts_compute[] = {
     { "DEFAULT", "shutdown_timeout", TERN_OPT_INT, "60",
       "Seconds a clean stop waits for a guest to shut itself down before it is powered "
       "off (Nova's option).", .min = 0, .max = 86400 },
+    { "compute", "guest_endianness", TERN_OPT_ENUM, "any",
+      "Byte order of the guests this host may run: any, little or big. On POWER, "
+      "little keeps ppc64le guests only and big ppc64 (big-endian) guests only, "
+      "when all guests of a host must share one endianness (as PowerKVM "
+      "required); supported_instances then lists only those arches.",
+      .choices = endianness_choices },
     { "conductor", "workers", TERN_OPT_INT, "4",
       "Threads that run the conductor's task flows.", .min = 1, .max = 1024 },
     { NULL }

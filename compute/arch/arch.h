@@ -38,6 +38,7 @@ struct _TernArchDriver {
     const char *name;
     const char *const *arches;     /* libvirt arch names this table serves */
     const char *kernel_console;    /* console= argument for direct kernel boot */
+    const char *endianness;        /* "little" or "big": guests' byte order */
 
     /* Machine type alias used when the request names none (q35, pseries). */
     const char *(*default_machine)(const TernArchContext *ctx);

@@ -229,8 +229,9 @@ format_console(const TernArchContext *ctx, xmlNode *devices)
     tern_arch_add_console(devices);
 }
 
-#define PPC64_TABLE(ARCHES) \
+#define PPC64_TABLE(ARCHES, ENDIAN) \
     .arches = ARCHES, \
+    .endianness = ENDIAN, \
     .kernel_console = "console=hvc0", \
     .default_machine = default_machine, \
     .check_machine = check_machine, \
@@ -252,7 +253,7 @@ format_console(const TernArchContext *ctx, xmlNode *devices)
     .format_input = format_input, \
     .format_console = format_console
 
-const TernArchDriver tern_arch_ppc64le = { .name = "ppc64le", PPC64_TABLE(arches_le) };
+const TernArchDriver tern_arch_ppc64le = { .name = "ppc64le", PPC64_TABLE(arches_le, "little") };
 /* Big-endian POWER guests: same machine and devices, a different arch:
  * the scheduler never mixes them up because the arch names differ. */
-const TernArchDriver tern_arch_ppc64 = { .name = "ppc64", PPC64_TABLE(arches_be) };
+const TernArchDriver tern_arch_ppc64 = { .name = "ppc64", PPC64_TABLE(arches_be, "big") };

@@ -210,6 +210,7 @@ const TernArchDriver tern_arch_x86_64 = {
     .name = "x86_64",
     .arches = arches,
     .kernel_console = "console=ttyS0",
+    .endianness = "little",
     .default_machine = default_machine,
     .check_machine = check_machine,
     .check_firmware = check_firmware,

@@ -4,8 +4,8 @@
 
 CREATE TABLE services (
     id              bigserial PRIMARY KEY,
-    binary_name     text NOT NULL,
-    host            text NOT NULL,
+    binary_name     text NOT NULL CHECK (length(binary_name) BETWEEN 1 AND 255),
+    host            text NOT NULL CHECK (length(host) BETWEEN 1 AND 255),
     topic           text,
     report_count    bigint NOT NULL DEFAULT 0,
     last_seen_up    timestamptz,
@@ -21,7 +21,9 @@ CREATE TABLE services (
 CREATE TABLE compute_nodes (
     id                    bigserial PRIMARY KEY,
     uuid                  uuid NOT NULL UNIQUE,
-    host                  text NOT NULL UNIQUE,
+    -- host names are at most 255 characters (as in Nova), which also keeps
+    -- every change notification far below NOTIFY's 8000-byte payload limit
+    host                  text NOT NULL UNIQUE CHECK (length(host) BETWEEN 1 AND 255),
     hypervisor_hostname   text,
     hypervisor_type       text,
     hypervisor_version    bigint NOT NULL DEFAULT 0,

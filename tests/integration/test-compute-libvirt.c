@@ -12,6 +12,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
 #include <string.h>
 
 #include "compute/compute_error.h"
@@ -124,11 +125,18 @@ test_probe_test_driver(void)
     virConnectClose(conn);
 }
 
+/* A simulated host: the test driver with the host's node.xml when it has
+ * one (node info and a stray guest of its own), else test:///default. */
 static void
 lifecycle_on(const char *host, const char *os_distro)
 {
     g_autoptr(GError) err = NULL;
-    g_autoptr(TernLibvirtConn) c = tern_libvirt_conn_open("test:///default", on_event, NULL, NULL, &err);
+    g_autofree char *node = g_build_filename(g_getenv("TERN_SRCDIR"), "tests", "data", "hosts",
+                                             host, "node.xml", NULL);
+    gboolean has_node = g_file_test(node, G_FILE_TEST_EXISTS);
+    g_autofree char *uri = has_node ? g_strconcat("test://", node, NULL) : g_strdup("test:///default");
+    g_autofree char *stray = has_node ? g_strdup_printf("%s-stray", host) : g_strdup("test");
+    g_autoptr(TernLibvirtConn) c = tern_libvirt_conn_open(uri, on_event, NULL, NULL, &err);
     g_assert_no_error(err);
     virConnectPtr conn = tern_libvirt_conn_get(c, &err);
     g_assert_nonnull(conn);
@@ -141,6 +149,13 @@ lifecycle_on(const char *host, const char *os_distro)
     TernHostProbeOptions opts = { .facts_dir = dir, .instances_path = tmp };
     TernHostFacts *f = NULL;
     g_assert_cmpint(tern_host_probe(conn, &opts, &f, &err), ==, 0);
+    if (has_node) {   /* node info agrees with the facts files */
+        virNodeInfo info;
+        g_assert_cmpint(virNodeGetInfo(conn, &info), ==, 0);
+        g_assert_cmpuint(info.cpus, ==, f->vcpus);
+        g_assert_cmpuint(info.memory / 1024, ==, f->memory_mb);
+        g_assert_nonnull(strstr(f->host_cpu_xml, info.model));
+    }
 
     /* the instance's disk: an overlay on a base image */
     g_autofree char *base = g_build_filename(images, "img-1.qcow2", NULL);
@@ -205,22 +220,22 @@ lifecycle_on(const char *host, const char *os_distro)
     g_assert_cmpint(tern_guest_power_state(conn, uuid, &ps, &err), ==, 0);
     g_assert_cmpint(ps, ==, TERN_POWER_RUNNING);
 
-    /* reconcile: test:///default's own "test" domain belongs to no
-     * instance and is reported, not touched; a known instance without a
-     * domain is reported missing */
+    /* reconcile: the driver's own guest ("test", or "<host>-stray" from
+     * node.xml) belongs to no instance and is reported, not touched; a
+     * known instance without a domain is reported missing */
     const char *gone = "6d0f5a1e-0000-4000-8000-000000000001";
     const char *known[] = { uuid, gone, NULL };
     GPtrArray *unknown = NULL, *missing = NULL;
     g_assert_cmpint(tern_guest_reconcile(conn, known, &unknown, &missing, &err), ==, 0);
     g_assert_cmpuint(unknown->len, ==, 1);
     TernDomainInfo *u = unknown->pdata[0];
-    g_assert_cmpstr(u->name, ==, "test");
+    g_assert_cmpstr(u->name, ==, stray);
     g_assert_cmpint(u->power_state, ==, TERN_POWER_RUNNING);
     g_assert_cmpuint(missing->len, ==, 1);
     g_assert_cmpstr(missing->pdata[0], ==, gone);
     g_ptr_array_unref(unknown);
     g_ptr_array_unref(missing);
-    dom = virDomainLookupByName(conn, "test");
+    dom = virDomainLookupByName(conn, stray);
     g_assert_nonnull(dom);
     g_assert_cmpint(virDomainIsActive(dom), ==, 1);
     virDomainFree(dom);
@@ -309,6 +324,46 @@ test_probe_real(void)
     virConnectClose(conn);
 }
 
+/* The golden domain XML libvirt on this machine can take (those built from
+ * the x86_64 facts, captured from this machine's own libvirt, and the
+ * TCG ones) must be accepted by a real libvirtd's define with validation,
+ * not only by the schema. */
+static void
+test_goldens_define_real(void)
+{
+    const char *uri = g_getenv("TERN_TEST_LIBVIRT_URI");
+    if (!uri || !*uri) {
+        g_test_skip("TERN_TEST_LIBVIRT_URI is not set (scripts/services start libvirt)");
+        return;
+    }
+    virConnectPtr conn = virConnectOpen(uri);
+    g_assert_nonnull(conn);
+    g_autofree char *dir = g_build_filename(g_getenv("TERN_SRCDIR"), "tests", "data", "compute", NULL);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GDir) d = g_dir_open(dir, 0, &err);
+    g_assert_no_error(err);
+    const char *name;
+    guint defined = 0;
+    while ((name = g_dir_read_name(d))) {
+        if (!g_str_has_suffix(name, ".xml"))
+            continue;
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        g_autofree char *xml = NULL;
+        g_assert_true(g_file_get_contents(path, &xml, NULL, NULL));
+        if (!g_str_has_prefix(name, "x86_64-") && !strstr(xml, "<domain type=\"qemu\">"))
+            continue;
+        virDomainPtr dom = virDomainDefineXMLFlags(conn, xml, VIR_DOMAIN_DEFINE_VALIDATE);
+        if (!dom)
+            g_error("libvirt refused %s: %s", name, virGetLastErrorMessage());
+        g_assert_cmpint(virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM), ==, 0);
+        virDomainFree(dom);
+        defined++;
+    }
+    g_test_message("%u golden domains defined and undefined", defined);
+    g_assert_cmpuint(defined, >=, 8);
+    virConnectClose(conn);
+}
+
 static GAsyncQueue *states;
 
 static void
@@ -378,6 +433,7 @@ main(int argc, char **argv)
     g_test_add_func("/compute/libvirt/lifecycle-power8", test_lifecycle_power8);
     g_test_add_func("/compute/libvirt/lifecycle-x86_64", test_lifecycle_x86_64);
     g_test_add_func("/compute/libvirt/probe-real", test_probe_real);
+    g_test_add_func("/compute/libvirt/goldens-define-real", test_goldens_define_real);
     g_test_add_func("/compute/libvirt/reconnect", test_reconnect);
     int rc = g_test_run();
     tern_guest_os_rules_free(rules);

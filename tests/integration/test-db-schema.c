@@ -129,6 +129,38 @@ test_concurrent_sync(void)
     g_autofree char *want = g_strdup_printf("%d\n", tern_db_schema_latest());
     g_assert_cmpstr(out, ==, want);
 
+    /* `service list` shows a service that just reported, as up. */
+    g_assert_cmpint(tern_db_service_heartbeat(db, "tern-compute", "cmp-7", "compute", 1, NULL,
+                                              &error), ==, 0);
+    g_assert_cmpint(tern_db_service_set_disabled(db, "tern-compute", "cmp-7", TRUE, "rack 4",
+                                                 &error), ==, 0);
+    g_autofree char *list = NULL;
+    g_autoptr(GSubprocess) lp = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, manage,
+                                                 "--config-file", conf, "service", "list", NULL);
+    g_assert_true(g_subprocess_communicate_utf8(lp, NULL, NULL, &list, NULL, &error));
+    g_assert_true(g_regex_match_simple("^tern-compute +cmp-7 +compute +disabled +up .*rack 4$",
+                                       list, G_REGEX_MULTILINE, 0));
+
+    /* `db prune-changes 0` empties the change feed; a bad argument is refused. */
+    gint64 latest = 0;
+    g_assert_cmpint(tern_db_changes_latest(db, &latest, &error), ==, 0);
+    g_assert_cmpint(latest, >, 0);
+    g_autofree char *pruned = NULL;
+    g_autoptr(GSubprocess) pp = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, manage,
+                                                 "--config-file", conf, "db", "prune-changes", "0",
+                                                 NULL);
+    g_assert_true(g_subprocess_communicate_utf8(pp, NULL, NULL, &pruned, NULL, &error));
+    g_assert_cmpint(g_subprocess_get_exit_status(pp), ==, 0);
+    g_assert_nonnull(strstr(pruned, "Deleted 2 change records"));
+    g_autoptr(GPtrArray) left = NULL;
+    g_assert_cmpint(tern_db_changes_since(db, 0, 0, &left, &error), ==, 0);
+    g_assert_cmpint(left->len, ==, 0);
+    g_autoptr(GSubprocess) bad = g_subprocess_new(G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error, manage,
+                                                  "--config-file", conf, "db", "prune-changes",
+                                                  "x; DROP", NULL);
+    g_assert_true(g_subprocess_wait(bad, NULL, &error));
+    g_assert_cmpint(g_subprocess_get_exit_status(bad), ==, 2);
+
     g_clear_pointer(&db, tern_db_close);
     g_unlink(conf);
     g_rmdir(dir);
@@ -155,6 +187,30 @@ test_bad_password(void)
     g_assert_nonnull(strstr(error->message, "password authentication failed"));
 }
 
+/* URL options reach libpq as they are: sslmode=require against this
+ * server (no TLS) is refused by libpq, sslmode=disable connects. */
+static void
+test_url_options(void)
+{
+    if (tern_test_db_skip())
+        return;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *require = g_strdup_printf("%s?sslmode=require", base_url);
+    TernDb *db = tern_db_open(require, 0, 0, &error);
+    g_assert_null(db);
+    g_assert_error(error, TERN_DB_ERROR, TERN_DB_ERROR_CONNECT);
+    g_assert_nonnull(strstr(error->message, "SSL"));
+    g_assert_nonnull(strstr(error->message, ":****@"));
+    g_clear_error(&error);
+    g_autofree char *disable = g_strdup_printf("%s?sslmode=disable&application_name=tern-test",
+                                               base_url);
+    g_autoptr(TernDb) ok = tern_db_open(disable, 0, 0, &error);
+    g_assert_no_error(error);
+    g_autoptr(PGresult) r = tern_db_exec(ok, "SELECT current_setting('application_name')", 0,
+                                         NULL, 0, &error);
+    g_assert_cmpstr(PQgetvalue(r, 0, 0), ==, "tern-test");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -163,5 +219,6 @@ main(int argc, char **argv)
     g_test_add_func("/db/schema/sync-from-empty", test_sync_from_empty);
     g_test_add_func("/db/schema/concurrent-sync", test_concurrent_sync);
     g_test_add_func("/db/schema/bad-password", test_bad_password);
+    g_test_add_func("/db/schema/url-options", test_url_options);
     return g_test_run();
 }

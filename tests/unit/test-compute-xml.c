@@ -175,6 +175,86 @@ test_supported_instances(void)
     g_assert_nonnull(strstr(p8->host_cpu_xml, "<model>POWER8</model>"));
 }
 
+/* [compute] guest_endianness=little: a POWER9 host keeps ppc64le guests
+ * only, in supported_instances and in the builder. */
+static void
+test_endianness(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *dir = g_build_filename(g_getenv("TERN_SRCDIR"), "tests", "data", "hosts",
+                                            "power9", NULL);
+    g_autoptr(TernHostFacts) f = tern_host_facts_load_dir(dir, &err);
+    g_assert_no_error(err);
+    f->guest_endianness = g_strdup("little");
+    json_t *si = tern_host_facts_supported_instances(f);
+    char *text = json_dumps(si, JSON_COMPACT);
+    g_assert_cmpstr(text, ==, "[[\"ppc64le\",\"qemu\",\"hvm\"],[\"ppc64le\",\"kvm\",\"hvm\"]]");
+    free(text);
+    json_decref(si);
+    g_autoptr(TernGuestSpec) s = tern_guest_spec_new();
+    s->uuid = g_strdup("4f1d9d1e-6b0a-4a53-9a4c-1e6a7b8c9d0e");
+    s->name = g_strdup("be");
+    s->virt_type = g_strdup("kvm");
+    s->vcpus = 1;
+    s->memory_mb = 512;
+    s->arch = g_strdup("ppc64");
+    g_autofree char *xml = NULL;
+    g_assert_cmpint(tern_compute_build_domain_xml(s, f, rules, &xml, &err), ==, -1);
+    g_assert_error(err, TERN_COMPUTE_ERROR, TERN_COMPUTE_ERROR_UNSUPPORTED);
+    g_assert_nonnull(strstr(err->message, "ppc64 guests are big-endian"));
+    g_clear_error(&err);
+    g_free(s->arch);
+    s->arch = g_strdup("ppc64le");
+    g_assert_cmpint(tern_compute_build_domain_xml(s, f, rules, &xml, &err), ==, 0);
+    g_assert_no_error(err);
+}
+
+/* SPICE: tern allows it on x86_64 where the hypervisor offers it (this
+ * machine's QEMU has no SPICE module, so the offer is added to a copy of
+ * its facts), refuses it on POWER even where offered (power9 facts). */
+static void
+test_spice_policy(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *dir = g_build_filename(g_getenv("TERN_SRCDIR"), "tests", "data", "hosts",
+                                            "x86_64", NULL);
+    g_autoptr(TernHostFacts) f = tern_host_facts_load_dir(dir, &err);
+    g_assert_no_error(err);
+    TernGuestFacts *g = tern_host_facts_find_guest(f, "x86_64", "kvm");
+    g_ptr_array_add(g->graphics_types, g_strdup("spice"));
+    g_ptr_array_add(g->video_models, g_strdup("qxl"));
+    g_autoptr(TernGuestSpec) s = tern_guest_spec_new();
+    s->uuid = g_strdup("5e2c1f0a-7b3d-4c8e-9f10-2a3b4c5d6e7f");
+    s->name = g_strdup("spice");
+    s->virt_type = g_strdup("kvm");
+    s->vcpus = 1;
+    s->memory_mb = 1024;
+    s->os_distro = g_strdup("rhel8.6");
+    s->graphics = g_strdup("spice");
+    s->video_model = g_strdup("qxl");
+    g_autofree char *xml = NULL;
+    g_assert_cmpint(tern_compute_build_domain_xml(s, f, rules, &xml, &err), ==, 0);
+    g_assert_no_error(err);
+    g_assert_nonnull(strstr(xml, "<graphics type=\"spice\""));
+    g_assert_nonnull(strstr(xml, "<model type=\"qxl\"/>"));
+    /* the same request for rhel9.0: the OS rules refuse it */
+    g_free(s->os_distro);
+    s->os_distro = g_strdup("rhel9.0");
+    g_clear_pointer(&xml, g_free);
+    g_assert_cmpint(tern_compute_build_domain_xml(s, f, rules, &xml, &err), ==, -1);
+    g_assert_nonnull(strstr(err->message, "rhel9.0"));
+    g_clear_error(&err);
+    /* on POWER9 (SPICE offered by QEMU there): tern's policy refuses */
+    g_free(s->os_distro);
+    s->os_distro = g_strdup("rhel8.6");
+    g_free(s->video_model);
+    s->video_model = NULL;
+    const TernGuestFacts *p9 = tern_host_facts_find_guest(host_facts("power9"), "ppc64le", "kvm");
+    g_assert_true(tern_str_array_has(p9->graphics_types, "spice"));
+    g_assert_cmpint(tern_compute_build_domain_xml(s, host_facts("power9"), rules, &xml, &err), ==, -1);
+    g_assert_nonnull(strstr(err->message, "tern offers VNC only on POWER"));
+}
+
 static void
 test_os_rules(void)
 {
@@ -230,6 +310,8 @@ main(int argc, char **argv)
     g_test_add_func("/compute/xml/hostile-name-escaped", test_hostile_name);
     g_test_add_func("/compute/facts/supported-instances", test_supported_instances);
     g_test_add_func("/compute/os-rules/osinfo", test_os_rules);
+    g_test_add_func("/compute/facts/endianness", test_endianness);
+    g_test_add_func("/compute/xml/spice-policy", test_spice_policy);
     int rc = g_test_run();
     g_hash_table_unref(hosts);
     tern_guest_os_rules_free(rules);

@@ -181,6 +181,17 @@ test_power_compat(void)
     g_assert_cmpint(tern_cpu_compare(db, p8->cpu, custom9, &c, NULL), ==, TERN_CPU_INCOMPATIBLE);
     tern_cpu_comparison_clear(&c);
 
+    /* Which compat modes each generation runs (from cpu_map: POWER6...). */
+    g_autoptr(GPtrArray) m8 = tern_cpu_compat_modes(db, p8->cpu);
+    g_ptr_array_add(m8, NULL);
+    g_autofree char *l8 = g_strjoinv(",", (char **) m8->pdata);
+    g_assert_cmpstr(l8, ==, "power6,power7,power8");
+    g_autoptr(GPtrArray) m9 = tern_cpu_compat_modes(db, p9->cpu);
+    g_assert_cmpuint(m9->len, ==, 4);
+    g_autoptr(TernCpuHost) bdw = host_from_files("caps-broadwell.xml", NULL);
+    g_autoptr(GPtrArray) none = tern_cpu_compat_modes(db, bdw->cpu);
+    g_assert_cmpuint(none->len, ==, 0);
+
     /* host-passthrough needs the same generation. */
     g_autoptr(TernCpu) pt8 = guest_from(p8, "host-passthrough", NULL, NULL, &err);
     g_assert_cmpint(tern_cpu_compare(db, p9->cpu, pt8, &c, NULL), ==, TERN_CPU_INCOMPATIBLE);

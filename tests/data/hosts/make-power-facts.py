@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # make-power-facts.py: writes the simulated POWER8 and POWER9 host facts
-# (capabilities.xml, domcapabilities-<arch>-<virttype>.xml, host.ini) under
+# (capabilities.xml, domcapabilities-<arch>-<virttype>.xml, host.ini, and
+# node.xml for libvirt's test driver) under
 # tests/data/hosts/power8 and power9. They are built from what the same
 # QEMU 10.0 / libvirt 11.3 reports on this project's x86_64 host for its
 # ppc64/ppc64le guests (x86_64/capabilities.xml, domcapabilities-ppc64*),
@@ -111,6 +112,25 @@ def domcaps(h, base, arch, virt):
     return d
 
 
+def node_xml(name, h):
+    uuid = {"power8": "3c2d7c4e-0a8b-4f4e-9a2b-8e8e8e8e0008",
+            "power9": "3c2d7c4e-0a8b-4f4e-9a2b-8e8e8e8e0009"}[name]
+    total = len(h["nodes"]) * h["cores"] * h["threads"]
+    kib = len(h["nodes"]) * h["mem_gib_per_node"] * 1024 * 1024
+    return (f"<!-- node.xml: libvirt's test driver as a simulated {h['model']} host\n"
+            "     (connection_uri = test:///ABSOLUTE/PATH/node.xml): node info of the same\n"
+            "     topology and memory as capabilities.xml here, and one guest that no tern\n"
+            "     instance owns (reconcile must report it and leave it alone). -->\n"
+            f"<node>\n  <cpu>\n    <nodes>{len(h['nodes'])}</nodes>\n    <sockets>1</sockets>\n"
+            f"    <cores>{h['cores']}</cores>\n    <threads>{h['threads']}</threads>\n"
+            f"    <active>{total}</active>\n    <mhz>3800</mhz>\n    <model>{h['model']}</model>\n"
+            f"  </cpu>\n  <memory>{kib}</memory>\n  <domain type='kvm'>\n"
+            f"    <name>{name}-stray</name>\n    <uuid>{uuid}</uuid>\n"
+            "    <memory unit='MiB'>1024</memory>\n    <vcpu>2</vcpu>\n"
+            "    <os><type arch='ppc64le' machine='pseries-10.0'>hvm</type></os>\n"
+            "  </domain>\n</node>\n")
+
+
 def main():
     caps = read(os.path.join(X86, "capabilities.xml"))
     base = read(os.path.join(X86, "domcapabilities-ppc64le-qemu.xml"))
@@ -123,6 +143,7 @@ def main():
         for arch in ("ppc64le", "ppc64"):
             for virt in ("kvm", "qemu"):
                 files[f"domcapabilities-{arch}-{virt}.xml"] = domcaps(h, base, arch, virt)
+        files["node.xml"] = node_xml(name, h)
         files["host.ini"] = ("# host.ini: what capabilities XML does not say about this host\n"
                              "[host]\nhypervisor_type = QEMU\nhypervisor_version = 10.0.2\n"
                              "libvirt_version = 11.3.0\n")
@@ -130,7 +151,7 @@ def main():
             p = os.path.join(d, fn)
             with open(p, "w") as f:
                 f.write(text)
-            if fn.endswith(".xml"):
+            if fn.endswith(".xml") and fn != "node.xml":
                 kind = "capability" if fn.startswith("capabilities") else "domaincaps"
                 subprocess.run(["virt-xml-validate", p, kind], check=True,
                                stdout=subprocess.DEVNULL)
