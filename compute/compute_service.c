@@ -221,6 +221,12 @@ tern_compute_service_stop(TernService *svc)
     if (s->reporter)
         g_thread_join(s->reporter);
     g_clear_pointer(&m->server, tern_rpc_server_free);
+    /* a live migration in flight keeps the guest safe only if it ends: wait for it */
+    if (g_atomic_int_get(&m->live_jobs) > 0)
+        TERN_INFO(TERN_COMPUTE_LOG, "waiting for %d live migration(s) to end",
+                  g_atomic_int_get(&m->live_jobs));
+    while (g_atomic_int_get(&m->live_jobs) > 0)
+        g_usleep(100000);
     if (m->events)
         g_thread_pool_free(m->events, TRUE, TRUE);
     g_clear_pointer(&m->lv, tern_libvirt_conn_close);
