@@ -53,6 +53,7 @@ typedef struct {
     GHashTable *settled;            /* uuid -> gint64*: when a handler last finished with it */
     json_t *unknown_domains;        /* domains no instance owns (reported, never destroyed) */
     GThreadPool *events;            /* lifecycle events -> instance_update, one at a time */
+    gint live_jobs;                 /* live migrations running on threads of their own */
     guint report_timer;
     guint node_timer;
     gboolean stopping;

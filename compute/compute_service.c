@@ -166,7 +166,11 @@ service_start(TernService *svc, GError **error)
     virConnectPtr conn = tern_compute_conn(m, error);
     if (!conn)
         return -1;
-    TernHostProbeOptions opts = { .facts_dir = m->facts_dir, .instances_path = m->instances_path };
+    TernHostProbeOptions opts = {
+        .facts_dir = m->facts_dir,
+        .instances_path = m->instances_path,
+        .guest_endianness = tern_config_get_string(m->conf, "compute", "guest_endianness"),
+    };
     int rc = tern_host_probe(conn, &opts, &m->facts, error);
     virConnectClose(conn);
     if (rc < 0)
@@ -217,6 +221,12 @@ tern_compute_service_stop(TernService *svc)
     if (s->reporter)
         g_thread_join(s->reporter);
     g_clear_pointer(&m->server, tern_rpc_server_free);
+    /* a live migration in flight keeps the guest safe only if it ends: wait for it */
+    if (g_atomic_int_get(&m->live_jobs) > 0)
+        TERN_INFO(TERN_COMPUTE_LOG, "waiting for %d live migration(s) to end",
+                  g_atomic_int_get(&m->live_jobs));
+    while (g_atomic_int_get(&m->live_jobs) > 0)
+        g_usleep(100000);
     if (m->events)
         g_thread_pool_free(m->events, TRUE, TRUE);
     g_clear_pointer(&m->lv, tern_libvirt_conn_close);

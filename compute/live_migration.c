@@ -938,9 +938,11 @@ static gpointer
 live_migration_main(gpointer data)
 {
     LiveJob *j = data;
+    TernComputeManager *m = j->m;
     live_migration_run(j);
-    set_migrating(j->m, j->uuid, FALSE);
+    set_migrating(m, j->uuid, FALSE);
     live_job_free(j);
+    g_atomic_int_dec_and_test(&m->live_jobs);
     return NULL;
 }
 
@@ -965,6 +967,7 @@ tern_compute_live_migration(TernComputeManager *m, const TernRpcRequest *req, GE
     j->lmd = lmd_from_arg(json_object_get(req->args, "migrate_data"));
     j->ctx = json_incref(req->context);
     set_migrating(m, uuid, TRUE);
+    g_atomic_int_inc(&m->live_jobs);
     /* the migration runs on a thread of its own: the RPC worker is free */
     g_thread_unref(g_thread_new("tern-livemig", live_migration_main, j));
     return json_null();

@@ -66,3 +66,4 @@ EXTRA_DIST += tests/integration/test-compute-daemon.py tests/integration/compute
 # libvirt hosts (skips without TERN_TEST_LIBVIRT_URI; hosts part needs root)
 TESTS += tests/e2e/test-compute-daemon-e2e.py
 EXTRA_DIST += tests/e2e/test-compute-daemon-e2e.py
+EXTRA_DIST += bench/compute

@@ -121,7 +121,8 @@ try:
     conf = real_conf(host, LIBVIRT, inst_path)
     d = start_daemon(conf)
     daemons.append(d)
-    if not ok(wait_for("compute_node_report", lambda kw: kw["host"] == host, 60) is not None,
+    if not ok(wait_for("compute_node_report", lambda kw: kw["host"] == host, START_TIMEOUT)
+              is not None,
               "tern-compute on a real libvirtd reports its node"):
         raise SystemExit("no report")
     for arch, mem in (("x86_64", 256), ("ppc64le", 512)):
@@ -183,7 +184,7 @@ try:
     pa = start_host_daemon("hosta")
     pb = start_host_daemon("hostb")
     for n in ("hosta", "hostb"):
-        rep = wait_for("compute_node_report", lambda kw, n=n: kw["host"] == n, 60)
+        rep = wait_for("compute_node_report", lambda kw, n=n: kw["host"] == n, START_TIMEOUT)
         ok(rep is not None and rep["node"]["migration_addr"] == H[n]["addr"],
            "%s: tern-compute inside the host reports, migration address %s" % (n, H[n]["addr"]))
 
@@ -259,7 +260,7 @@ try:
     # bandwidth (a restart it must survive: reconcile with its guests)
     stop_daemon(pa)
     pa = start_host_daemon("hosta", "live_migration_bandwidth = 1\n")
-    wait_for("compute_node_report", lambda kw: kw["host"] == "hosta", 60)
+    wait_for("compute_node_report", lambda kw: kw["host"] == "hosta", START_TIMEOUT)
     inst = make_instance("hosta", "busybox-x86_64", memory_mb=256, root_gb=0)
     build(inst, "hosta", image_for("x86_64"))
     ok(wait_for("instance_update", lambda kw: kw["uuid"] == inst.uuid and

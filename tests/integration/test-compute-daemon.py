@@ -31,7 +31,7 @@ try:
                         "cpu_model_extra_flags = avx512-vp2intersect\n")
     p = start_daemon(conf)
     try:
-        rc = p.wait(timeout=30)
+        rc = p.wait(timeout=START_TIMEOUT)
     except subprocess.TimeoutExpired:
         rc = None
         stop_daemon(p)
@@ -49,7 +49,7 @@ try:
     conf = compute_conf(host, "x86_64", "cpu_mode = custom\ncpu_models = Nehalem\n"
                         "cpu_model_extra_flags = aes\n")
     daemon = start_daemon(conf)
-    node = wait_for("compute_node_report", lambda kw: kw["host"] == host, 30)
+    node = wait_for("compute_node_report", lambda kw: kw["host"] == host, START_TIMEOUT)
     if not ok(node is not None, "compute_node_report arrives at start"):
         raise SystemExit("tern-compute did not report: " + open(conf + ".log").read()[-3000:])
     if node:
@@ -69,11 +69,11 @@ try:
            "node: migration address and sizes")
     ok(wait_for("service_report", lambda kw: kw["host"] == host and
                 kw["binary"] == "tern-compute", 10) is not None, "service_report heartbeat")
-    fixed = update_for(ghost, "power_state", 0, 30)
+    fixed = update_for(ghost, "power_state", 0, 120)
     ok(fixed is not None and fixed["expected"] is None,
        "reconcile corrects a wrong power state (expecting no task)")
     unk = wait_for("compute_node_report", lambda kw: kw["host"] == host and
-                   kw["node"].get("unknown_domains"), 30)
+                   kw["node"].get("unknown_domains"), 120)
     ok(unk is not None and [d["name"] for d in unk["node"]["unknown_domains"]] == ["test"],
        "reconcile reports test:///default's own domain as unknown")
     log = open(conf + ".log").read()
@@ -155,7 +155,7 @@ try:
     host9 = "tern-it-p9-" + uuidlib.uuid4().hex[:6]
     conf9 = compute_conf(host9, "power9", "cpu_mode = host-model\n", "kvm")
     d9 = start_daemon(conf9)
-    n9 = wait_for("compute_node_report", lambda kw: kw["host"] == host9, 30)
+    n9 = wait_for("compute_node_report", lambda kw: kw["host"] == host9, START_TIMEOUT)
     ok(n9 is not None and n9["node"]["arch"] == "ppc64le" and
        any(m.startswith("pseries") for m in n9["node"]["machine_types"]),
        "POWER9 host: ppc64le node with pseries machine types")

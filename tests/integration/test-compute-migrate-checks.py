@@ -62,7 +62,7 @@ try:
     for c in (cp, cx, c9):
         daemons.append(start_daemon(c))
     for h in (hp, hx, h9):
-        got = wait_for("compute_node_report", lambda kw, h=h: kw["host"] == h, 30)
+        got = wait_for("compute_node_report", lambda kw, h=h: kw["host"] == h, START_TIMEOUT)
         if not ok(got is not None, "%s reports" % h):
             raise SystemExit("a daemon did not start")
 
