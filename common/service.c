@@ -71,7 +71,8 @@ on_signal(gpointer data)
     TernService *svc = data;
     TERN_INFO("tern.service", "%s: signal received, stopping", svc->desc->name);
     g_main_loop_quit(svc->loop);
-    return G_SOURCE_REMOVE;
+    /* kept: tern_service_main removes both signal sources itself */
+    return G_SOURCE_CONTINUE;
 }
 
 int
