@@ -25,9 +25,8 @@ static int
 client_setup(TernRpcConn *c, amqp_connection_state_t st, gpointer data, GError **error)
 {
     TernRpcClient *cl = data;
-    amqp_table_entry_t e = { amqp_cstring_bytes("x-expires"),
-                             { AMQP_FIELD_KIND_I32, { .i32 = cl->t->transient_ttl * 1000 } } };
-    amqp_table_t args = { 1, &e };
+    amqp_table_entry_t e[3];
+    amqp_table_t args = tern_rpc_queue_args(cl->t, FALSE, TRUE, e);
     amqp_queue_declare(st, TERN_RPC_CHANNEL, amqp_cstring_bytes(cl->reply_q), 0, 0, 0, 0, args);
     if (tern_rpc_amqp_check(amqp_get_rpc_reply(st), "queue.declare (reply queue)", error) < 0)
         return -1;
@@ -133,7 +132,7 @@ tern_rpc_call_full(TernRpcClient *cl, const TernRpcTarget *target, json_t *conte
     g_autofree char *rk = target->server ? g_strdup_printf("%s.%s", target->topic, target->server)
                                          : g_strdup(target->topic);
     TernRpcOut out = { .exchange = target->exchange ? target->exchange : cl->t->exchange,
-                       .exchange_type = "topic", .exchange_durable = cl->t->durable,
+                       .exchange_type = "topic", .exchange_durable = TERN_RPC_DURABLE(cl->t),
                        .exchange_auto_delete = cl->t->auto_delete, .routing_key = rk, .body = body,
                        .len = strlen(body), .expiration_ms = (gint64)(timeout * 1000) };
     Waiter w = { .last_beat = start };
@@ -216,7 +215,7 @@ send_cast(TernRpcClient *cl, const TernRpcTarget *target, json_t *context, const
                             : g_strdup(target->topic);
         out.exchange = target->exchange ? target->exchange : cl->t->exchange;
         out.exchange_type = "topic";
-        out.exchange_durable = cl->t->durable;
+        out.exchange_durable = TERN_RPC_DURABLE(cl->t);
         out.exchange_auto_delete = cl->t->auto_delete;
         out.routing_key = rk;
     }

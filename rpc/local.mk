@@ -42,3 +42,5 @@ TESTS += tests/fuzz/run-fuzz.sh
 EXTRA_DIST += tests/fuzz/run-fuzz.sh tests/fuzz/fuzz-rpc.c tests/fuzz/corpus
 TESTS += tests/compat/test-rpc-tls.sh
 EXTRA_DIST += tests/compat/test-rpc-tls.sh
+TESTS += tests/compat/test-rpc-topology.py
+EXTRA_DIST += tests/compat/test-rpc-topology.py

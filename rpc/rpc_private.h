@@ -29,6 +29,8 @@ struct _TernRpcTransport {
     int prefetch;                  /* basic.qos per consumer, 0 = pool size */
     gboolean durable;              /* amqp_durable_queues */
     gboolean auto_delete;          /* amqp_auto_delete */
+    gboolean ha_queues;            /* rabbit_ha_queues */
+    gboolean quorum;               /* rabbit_quorum_queue */
     int transient_ttl;             /* seconds (x-expires of fanout and reply queues) */
     double retry_interval, retry_backoff, interval_max;
     gint64 max_message_size;
@@ -36,6 +38,16 @@ struct _TernRpcTransport {
     int rpc_response_timeout;
     int pool_size;                 /* executor_thread_pool_size */
 };
+
+/* Topic exchange and topic queues are durable (oslo: amqp_durable_queues
+ * or rabbit_quorum_queue). */
+#define TERN_RPC_DURABLE(t) ((t)->durable || (t)->quorum)
+
+/* Queue arguments as oslo's _get_queue_arguments: x-ha-policy (every
+ * queue), x-queue-type quorum (topic queues only), x-expires (fanout and
+ * reply queues). e must hold 3 entries. */
+amqp_table_t tern_rpc_queue_args(const TernRpcTransport *t, gboolean topic_queue,
+                                 gboolean expires, amqp_table_entry_t *e);
 
 /* Parse a transport_url into t's hosts and vhost. */
 int tern_rpc_url_parse(TernRpcTransport *t, const char *url, GError **error);

@@ -91,20 +91,21 @@ server_setup(TernRpcConn *c, amqp_connection_state_t st, gpointer data, GError *
     amqp_basic_qos(st, TERN_RPC_CHANNEL, 0, (uint16_t)prefetch, 0);
     if (tern_rpc_amqp_check(amqp_get_rpc_reply(st), "basic.qos", error) < 0)
         return -1;
-    if (exchange_declare(st, t->exchange, "topic", t->durable, t->auto_delete, error) < 0 ||
-        declare_queue(st, srv->topic, t->durable, t->auto_delete, amqp_empty_table, error) < 0 ||
+    amqp_table_entry_t te[3], fe[3];
+    amqp_table_t targs = tern_rpc_queue_args(t, TRUE, FALSE, te);
+    amqp_table_t args = tern_rpc_queue_args(t, FALSE, TRUE, fe);
+    gboolean durable = TERN_RPC_DURABLE(t);
+    if (exchange_declare(st, t->exchange, "topic", durable, t->auto_delete, error) < 0 ||
+        declare_queue(st, srv->topic, durable, t->auto_delete, targs, error) < 0 ||
         bind_and_consume(st, srv->topic, t->exchange, srv->topic, error) < 0)
         return -1;
     if (srv->server) {
         g_autofree char *q = g_strdup_printf("%s.%s", srv->topic, srv->server);
-        if (declare_queue(st, q, t->durable, t->auto_delete, amqp_empty_table, error) < 0 ||
+        if (declare_queue(st, q, durable, t->auto_delete, targs, error) < 0 ||
             bind_and_consume(st, q, t->exchange, q, error) < 0)
             return -1;
     }
     g_autofree char *fx = g_strdup_printf("%s_fanout", srv->topic);
-    amqp_table_entry_t e = { amqp_cstring_bytes("x-expires"),
-                             { AMQP_FIELD_KIND_I32, { .i32 = t->transient_ttl * 1000 } } };
-    amqp_table_t args = { 1, &e };
     if (exchange_declare(st, fx, "fanout", FALSE, TRUE, error) < 0 ||
         declare_queue(st, srv->fanout_queue, FALSE, FALSE, args, error) < 0 ||
         bind_and_consume(st, srv->fanout_queue, fx, srv->topic, error) < 0)

@@ -192,6 +192,15 @@ tern_rpc_transport_new(const TernConfig *conf, GError **error)
     t->prefetch = (int)tern_config_get_int(conf, R, "rabbit_qos_prefetch_count");
     t->durable = tern_config_get_bool(conf, R, "amqp_durable_queues");
     t->auto_delete = tern_config_get_bool(conf, R, "amqp_auto_delete");
+    t->ha_queues = tern_config_get_bool(conf, R, "rabbit_ha_queues");
+    t->quorum = tern_config_get_bool(conf, R, "rabbit_quorum_queue");
+    if (t->ha_queues && t->quorum) {
+        g_set_error(error, TERN_RPC_ERROR, TERN_RPC_ERROR_URL,
+                    "[oslo_messaging_rabbit] rabbit_quorum_queue and rabbit_ha_queues are both "
+                    "enabled; a queue is quorum or mirrored, not both");
+        tern_rpc_transport_unref(t);
+        return NULL;
+    }
     t->transient_ttl = (int)tern_config_get_int(conf, R, "rabbit_transient_queues_ttl");
     t->retry_interval = tern_config_get_float(conf, R, "rabbit_retry_interval");
     t->retry_backoff = tern_config_get_float(conf, R, "rabbit_retry_backoff");
@@ -202,6 +211,23 @@ tern_rpc_transport_new(const TernConfig *conf, GError **error)
     t->rpc_response_timeout = (int)tern_config_get_int(conf, "DEFAULT", "rpc_response_timeout");
     t->pool_size = (int)tern_config_get_int(conf, "DEFAULT", "executor_thread_pool_size");
     return t;
+}
+
+amqp_table_t
+tern_rpc_queue_args(const TernRpcTransport *t, gboolean topic_queue, gboolean expires,
+                    amqp_table_entry_t *e)
+{
+    int n = 0;
+    if (t->ha_queues)
+        e[n++] = (amqp_table_entry_t){ amqp_cstring_bytes("x-ha-policy"),
+                                       { AMQP_FIELD_KIND_UTF8, { .bytes = amqp_cstring_bytes("all") } } };
+    if (topic_queue && t->quorum)
+        e[n++] = (amqp_table_entry_t){ amqp_cstring_bytes("x-queue-type"),
+                                       { AMQP_FIELD_KIND_UTF8, { .bytes = amqp_cstring_bytes("quorum") } } };
+    if (expires)
+        e[n++] = (amqp_table_entry_t){ amqp_cstring_bytes("x-expires"),
+                                       { AMQP_FIELD_KIND_I32, { .i32 = t->transient_ttl * 1000 } } };
+    return (amqp_table_t){ n, n ? e : NULL };
 }
 
 TernRpcTransport *

@@ -30,6 +30,11 @@ const TernOpt tern_opts_rabbit[] = {
       "deployment (a mismatch is refused by RabbitMQ with PRECONDITION_FAILED)." },
     { "oslo_messaging_rabbit", "amqp_auto_delete", TERN_OPT_BOOL, "false",
       "Declare the control exchange and topic queues auto-delete (must match the deployment)." },
+    { "oslo_messaging_rabbit", "rabbit_ha_queues", TERN_OPT_BOOL, "false",
+      "Declare every queue with x-ha-policy: all (classic mirrored queues), as oslo does." },
+    { "oslo_messaging_rabbit", "rabbit_quorum_queue", TERN_OPT_BOOL, "false",
+      "Declare the topic queues as quorum queues (x-queue-type: quorum, durable), as oslo "
+      "does. Not together with rabbit_ha_queues." },
     { "oslo_messaging_rabbit", "max_message_size", TERN_OPT_INT, "16777216",
       "Largest message body (bytes) a worker accepts; larger ones are refused.",
       .min = 1024, .max = 1073741824 },
