@@ -286,6 +286,32 @@ warn(TernConfig *conf, const char *fmt, ...)
     g_ptr_array_add(conf->warnings, msg);
 }
 
+/* The number (from 1) of the first line GKeyFile cannot take: neither
+ * blank, comment, [section] nor key = value, or a key before any section;
+ * 0 if none (GKeyFile refused the file for another reason). */
+static int
+syntax_error_line(char **lines)
+{
+    gboolean in_group = FALSE;
+    for (int k = 0; lines[k]; k++) {
+        const char *p = lines[k];
+        while (g_ascii_isspace(*p))
+            p++;
+        if (*p == '\0' || *p == '#' || *p == ';')
+            continue;
+        g_autofree char *line = g_strchomp(g_strdup(p));
+        if (*line == '[') {
+            if (!g_str_has_suffix(line, "]"))
+                return k + 1;
+            in_group = TRUE;
+            continue;
+        }
+        if (!in_group || !strchr(line, '=') || *line == '=')
+            return k + 1;
+    }
+    return 0;
+}
+
 int
 tern_config_load_data(TernConfig *conf, const char *data, const char *origin, GError **error)
 {
@@ -321,7 +347,12 @@ tern_config_load_data(TernConfig *conf, const char *data, const char *origin, GE
 
     if (!g_key_file_load_from_data(kf, text->str, text->len, G_KEY_FILE_NONE, &err)) {
         g_autofree char *why = shorten(err->message, 200, 40);
-        g_set_error(error, TERN_CONFIG_ERROR, TERN_CONFIG_ERROR_FILE, "%s: %s", origin, why);
+        int bad_line = syntax_error_line(lines);
+        if (bad_line > 0)
+            g_set_error(error, TERN_CONFIG_ERROR, TERN_CONFIG_ERROR_FILE, "%s: line %d: %s",
+                        origin, bad_line, why);
+        else
+            g_set_error(error, TERN_CONFIG_ERROR, TERN_CONFIG_ERROR_FILE, "%s: %s", origin, why);
         return -1;
     }
 

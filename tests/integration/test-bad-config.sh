@@ -84,9 +84,11 @@ check "... (the password is nowhere in the messages)" bash -c '! grep -q s3cr3t-
 
 # --- syntax -----------------------------------------------------------------
 conf syntax '[DEFAULT]\ndebug = false\njust some words\n'
-refused "a line that is neither section, key = value nor comment" $T/syntax.conf "$T/syntax.conf" "just some words"
+refused "a line that is neither section, key = value nor comment" $T/syntax.conf "$T/syntax.conf: line 3:" "just some words"
 conf nosection 'debug = true\n'
-refused "keys before any [section]" $T/nosection.conf "$T/nosection.conf" "does not start with a group"
+refused "keys before any [section]" $T/nosection.conf "$T/nosection.conf: line 1:" "does not start with a group"
+conf badgroup "[DEFAULT]\ndebug = false\n[database\n"
+refused "an unclosed [section" $T/badgroup.conf "$T/badgroup.conf: line 3:" "[database"
 
 # --- bytes that are not text ------------------------------------------------
 conf utf8 '[DEFAULT]\ndebug = false\nhost = caf\xe9\n'
