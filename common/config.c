@@ -193,6 +193,20 @@ lookup(const TernConfig *conf, const char *section, const char *name, TernOptTyp
 }
 
 /* Store a value for opt; on a bad value, report origin/section/key. */
+/* Text from a file as shown in an error or warning: at most head + tail
+ * characters, the middle replaced by its size (a 1 MiB line stays out of
+ * the logs). Text must be UTF-8 (tern_config_load_data checks). */
+static char *
+shorten(const char *text, glong head, glong tail)
+{
+    glong n = g_utf8_strlen(text, -1);
+    if (n <= head + tail + 32)
+        return g_strdup(text);
+    g_autofree char *a = g_utf8_substring(text, 0, head);
+    g_autofree char *b = g_utf8_substring(text, n - tail, n);
+    return g_strdup_printf("%s...(%zu bytes in all)...%s", a, strlen(text), b);
+}
+
 static int
 store(TernConfig *conf, const TernOpt *opt, const char *raw, const char *origin, GError **error)
 {
@@ -202,7 +216,7 @@ store(TernConfig *conf, const TernOpt *opt, const char *raw, const char *origin,
     g_autofree char *why = NULL;
 
     if (!parse_value(opt, raw, &tmp, &why)) {
-        g_autofree char *shown = opt->secret ? g_strdup("****") : g_strdup(raw);
+        g_autofree char *shown = opt->secret ? g_strdup("****") : shorten(raw, 60, 20);
         g_set_error(error, TERN_CONFIG_ERROR, TERN_CONFIG_ERROR_VALUE,
                     "%s: [%s] %s = \"%s\": %s", origin, opt->section, opt->name,
                     shown, why);
@@ -272,6 +286,32 @@ warn(TernConfig *conf, const char *fmt, ...)
     g_ptr_array_add(conf->warnings, msg);
 }
 
+/* The number (from 1) of the first line GKeyFile cannot take: neither
+ * blank, comment, [section] nor key = value, or a key before any section;
+ * 0 if none (GKeyFile refused the file for another reason). */
+static int
+syntax_error_line(char **lines)
+{
+    gboolean in_group = FALSE;
+    for (int k = 0; lines[k]; k++) {
+        const char *p = lines[k];
+        while (g_ascii_isspace(*p))
+            p++;
+        if (*p == '\0' || *p == '#' || *p == ';')
+            continue;
+        g_autofree char *line = g_strchomp(g_strdup(p));
+        if (*line == '[') {
+            if (!g_str_has_suffix(line, "]"))
+                return k + 1;
+            in_group = TRUE;
+            continue;
+        }
+        if (!in_group || !strchr(line, '=') || *line == '=')
+            return k + 1;
+    }
+    return 0;
+}
+
 int
 tern_config_load_data(TernConfig *conf, const char *data, const char *origin, GError **error)
 {
@@ -306,8 +346,13 @@ tern_config_load_data(TernConfig *conf, const char *data, const char *origin, GE
     }
 
     if (!g_key_file_load_from_data(kf, text->str, text->len, G_KEY_FILE_NONE, &err)) {
-        g_set_error(error, TERN_CONFIG_ERROR, TERN_CONFIG_ERROR_FILE, "%s: %s",
-                    origin, err->message);
+        g_autofree char *why = shorten(err->message, 200, 40);
+        int bad_line = syntax_error_line(lines);
+        if (bad_line > 0)
+            g_set_error(error, TERN_CONFIG_ERROR, TERN_CONFIG_ERROR_FILE, "%s: line %d: %s",
+                        origin, bad_line, why);
+        else
+            g_set_error(error, TERN_CONFIG_ERROR, TERN_CONFIG_ERROR_FILE, "%s: %s", origin, why);
         return -1;
     }
 
@@ -315,14 +360,16 @@ tern_config_load_data(TernConfig *conf, const char *data, const char *origin, GE
     for (int gi = 0; groups[gi]; gi++) {
         const char *section = groups[gi];
         if (!section_known(section)) {
-            warn(conf, "%s: unknown section [%s], ignored", origin, section);
+            g_autofree char *shown = shorten(section, 60, 20);
+            warn(conf, "%s: unknown section [%s], ignored", origin, shown);
             continue;
         }
         g_auto(GStrv) keys = g_key_file_get_keys(kf, section, NULL, NULL);
         for (int ki = 0; keys && keys[ki]; ki++) {
             const TernOpt *opt = tern_config_find_opt(section, keys[ki]);
             if (!opt) {
-                warn(conf, "%s: [%s] %s: unknown option, ignored", origin, section, keys[ki]);
+                g_autofree char *shown = shorten(keys[ki], 60, 20);
+                warn(conf, "%s: [%s] %s: unknown option, ignored", origin, section, shown);
                 continue;
             }
             g_autofree char *raw = g_key_file_get_value(kf, section, keys[ki], NULL);
@@ -359,10 +406,21 @@ tern_config_load_file(TernConfig *conf, const char *path, GError **error)
 {
     g_autofree char *data = NULL;
     g_autoptr(GError) err = NULL;
+    gsize len;
 
-    if (!g_file_get_contents(path, &data, NULL, &err)) {
+    if (!g_file_get_contents(path, &data, &len, &err)) {
         g_set_error(error, TERN_CONFIG_ERROR, TERN_CONFIG_ERROR_FILE,
                     "cannot read config file %s: %s", path, err->message);
+        return -1;
+    }
+    /* a NUL byte would silently end the text there */
+    const char *nul = memchr(data, '\0', len);
+    if (nul) {
+        guint line = 1;
+        for (const char *c = data; c < nul; c++)
+            line += *c == '\n';
+        g_set_error(error, TERN_CONFIG_ERROR, TERN_CONFIG_ERROR_FILE,
+                    "%s: line %u contains a NUL byte; config files are text", path, line);
         return -1;
     }
     check_permissions(conf, path, data);

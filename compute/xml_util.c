@@ -13,13 +13,14 @@ tern_xml_parse(const char *text, const char *what, GError **error)
         g_set_error(error, TERN_COMPUTE_ERROR, TERN_COMPUTE_ERROR_INVALID, "%s is empty", what);
         return NULL;
     }
+    xmlResetLastError();
     xmlDoc *doc = xmlReadMemory(text, (int)strlen(text), what, NULL,
                                 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (!doc || !xmlDocGetRootElement(doc)) {
         const xmlError *e = xmlGetLastError();
+        g_autofree char *why = g_strstrip(g_strdup(e && e->message ? e->message : "no root element"));
         g_set_error(error, TERN_COMPUTE_ERROR, TERN_COMPUTE_ERROR_INVALID,
-                    "%s is not well-formed XML: %s", what,
-                    e && e->message ? g_strstrip(g_strdup(e->message)) : "no root element");
+                    "%s is not well-formed XML: %s", what, why);
         if (doc)
             xmlFreeDoc(doc);
         return NULL;

@@ -11,7 +11,8 @@
 #   that says why and masks the password.
 #   PostgreSQL ([database] connection with sslmode=verify-full; tern-manage
 #   opens it through tern_db_open): the right CA connects over TLS, another
-#   CA and a host name the certificate does not name are refused.
+#   CA and a host name the certificate does not name are refused, and so is
+#   a connection without TLS.
 . "$TERN_SRCDIR/tests/tap.sh"
 if [ -z "${TERN_TEST_TRANSPORT_URL_TLS:-}${TERN_TEST_DB_URL_TLS:-}" ]; then
     echo "1..0 # SKIP TERN_TEST_TRANSPORT_URL_TLS / TERN_TEST_DB_URL_TLS are not set (scripts/services start rabbitmq-tls postgresql-tls)"
@@ -107,6 +108,11 @@ if [ -n "${TERN_TEST_DB_URL_TLS:-}" ]; then
     check "a host name the server certificate does not name is refused" test $rc != 0
     check "... with the reason (does not match host name)" grep -q 'does not match host name' <<< "$out"
     check "... and the password masked" bash -c '! grep -qF "$1" <<< "$2"' _ "$pw" "$out"
+    db_conf $T/db-plain.conf "${TERN_TEST_DB_URL_TLS%%\?*}?sslmode=disable"
+    out=$("$MANAGE" --config-file $T/db-plain.conf db version 2>&1); rc=$?
+    diag "$out"
+    check "a connection without TLS is refused by the TLS-only server (hostssl)" \
+        bash -c '[ $1 != 0 ] && grep -q "no encryption" <<< "$2"' _ $rc "$out"
 else
     skip "TERN_TEST_DB_URL_TLS is not set: PostgreSQL verify-full not tried"
 fi
