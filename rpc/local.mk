@@ -40,6 +40,7 @@ EXTRA_DIST += tests/data/rpc/trace.jsonl tests/data/rpc/topology.txt tests/compa
 # libFuzzer target of the envelope and object decoders (runs ~20 s when clang is there).
 TESTS += tests/fuzz/run-fuzz.sh
 EXTRA_DIST += tests/fuzz/run-fuzz.sh tests/fuzz/fuzz-rpc.c tests/fuzz/corpus
+CLEANFILES += tests/fuzz/fuzz-rpc tests/fuzz/build.log tests/fuzz/fuzz.log
 TESTS += tests/compat/test-rpc-tls.sh
 EXTRA_DIST += tests/compat/test-rpc-tls.sh
 TESTS += tests/compat/test-rpc-topology.py
