@@ -151,24 +151,37 @@ try:
     rc = stop_daemon(daemon)
     ok(rc == 0, "tern-compute stops cleanly on SIGTERM (exit %s)" % rc)
 
-    # --- a simulated POWER9 host: ppc64le guests with a compat-mode CPU
-    host9 = "tern-it-p9-" + uuidlib.uuid4().hex[:6]
-    conf9 = compute_conf(host9, "power9", "cpu_mode = host-model\n", "kvm")
-    d9 = start_daemon(conf9)
-    n9 = wait_for("compute_node_report", lambda kw: kw["host"] == host9, START_TIMEOUT)
-    ok(n9 is not None and n9["node"]["arch"] == "ppc64le" and
-       any(m.startswith("pseries") for m in n9["node"]["machine_types"]),
-       "POWER9 host: ppc64le node with pseries machine types")
-    subprocess.check_call(["qemu-img", "create", "-q", "-f", "qcow2",
-                           os.path.join(images, "img-p9"), "64M"])
-    pi = make_instance(host9, "img-p9")
-    build(pi, host9, {"id": "img-p9", "properties": {"os_distro": "rhel8.6",
+    # --- simulated POWER8 and POWER9 hosts: ppc64le guests with a compat-mode CPU
+    power_daemons = []
+    for facts, gen in (("power8", "POWER8"), ("power9", "POWER9")):
+        hostp = "tern-it-%s-%s" % (facts, uuidlib.uuid4().hex[:6])
+        confp = compute_conf(hostp, facts, "cpu_mode = host-model\n", "kvm")
+        dp = start_daemon(confp)
+        power_daemons.append(dp)
+        npw = wait_for("compute_node_report", lambda kw: kw["host"] == hostp, START_TIMEOUT)
+        ok(npw is not None and npw["node"]["arch"] == "ppc64le" and
+           any(m.startswith("pseries") for m in npw["node"]["machine_types"]),
+           "%s host: ppc64le node with pseries machine types" % gen)
+        ok(npw is not None and npw["node"]["host_cpu"].get("model") == gen,
+           "%s host: its host CPU is reported as %s" % (gen, gen))
+        img = "img-" + facts
+        subprocess.check_call(["qemu-img", "create", "-q", "-f", "qcow2",
+                               os.path.join(images, img), "64M"])
+        pi = make_instance(hostp, img)
+        build(pi, hostp, {"id": img, "properties": {"os_distro": "rhel8.6",
                                                     "hw_architecture": "ppc64le"}})
-    up = update_for(pi.uuid, "vm_state", "active", 30)
-    ok(up is not None and up["updates"].get("machine_type", "").startswith("pseries"),
-       "POWER9 host: ppc64le guest built on pseries")
-    api.terminate_instance(ctx, pi, bdms=objects.BlockDeviceMappingList(objects=[]))
-    ok(update_for(pi.uuid, "vm_state", "deleted", 30) is not None, "POWER9 host: terminated")
-    ok(stop_daemon(d9) == 0, "POWER9 tern-compute stops cleanly")
+        up = update_for(pi.uuid, "vm_state", "active", 30)
+        ok(up is not None and up["updates"].get("machine_type", "").startswith("pseries"),
+           "%s host: ppc64le guest built on pseries" % gen)
+        pi.vm_state = "active"
+        pi.task_state = "powering-off"
+        api.stop_instance(ctx, pi, clean_shutdown=True)
+        ok(update_for(pi.uuid, "vm_state", "stopped", 30) is not None, "%s host: stopped" % gen)
+        api.start_instance(ctx, pi)
+        st = update_for(pi.uuid, "vm_state", "active", 30)
+        ok(st is not None and st["updates"]["power_state"] == 1, "%s host: started, running" % gen)
+        api.terminate_instance(ctx, pi, bdms=objects.BlockDeviceMappingList(objects=[]))
+        ok(update_for(pi.uuid, "vm_state", "deleted", 30) is not None, "%s host: terminated" % gen)
+        ok(stop_daemon(dp) == 0, "%s tern-compute stops cleanly" % gen)
 finally:
-    finish([globals().get("daemon"), globals().get("d9")])
+    finish([globals().get("daemon")] + globals().get("power_daemons", []))
