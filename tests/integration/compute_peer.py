@@ -181,7 +181,9 @@ def compute_conf(host, facts, extra="", virt_type="qemu"):
 
 def start_daemon(conf):
     log = open(conf + ".log", "w")
-    return subprocess.Popen([DAEMON, "--config-file", conf], stdout=log, stderr=subprocess.STDOUT)
+    p = subprocess.Popen([DAEMON, "--config-file", conf], stdout=log, stderr=subprocess.STDOUT)
+    p.log_path = conf + ".log"
+    return p
 
 
 def stop_daemon(p):
@@ -192,6 +194,11 @@ def stop_daemon(p):
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
+    if p.returncode != 0 and getattr(p, "log_path", None):
+        # say why in the TAP output: the last lines of the daemon's log
+        with open(p.log_path, errors="replace") as f:
+            for line in f.read().splitlines()[-25:]:
+                print("# " + line)
     return p.returncode
 
 
