@@ -41,8 +41,15 @@ tern_mask_add_secret(const char *secret)
             const char *at = p ? strrchr(p, '@') : NULL;
             const char *colon = p ? strchr(p + 3, ':') : NULL;
             if (at && colon && colon < at) {
+                g_autofree char *user = g_strndup(p + 3, colon - p - 3);
                 g_autofree char *pw = g_strndup(colon + 1, at - colon - 1);
                 g_autofree char *plain = g_uri_unescape_string(pw, NULL);
+                /* A password equal to its user name (RabbitMQ's guest:guest)
+                 * is shown wherever the user is: masking the word everywhere
+                 * would only garble the log ("guest CPU"). URL masking still
+                 * hides it inside URLs. */
+                if (strcmp(user, pw) == 0)
+                    continue;
                 add_one(pw);
                 add_one(plain);
             }
@@ -94,6 +101,27 @@ mask_urls(GString *s)
     }
 }
 
+/* Replace secret where it stands as a whole token: a secret "guest" hides
+ * "guest" and ":guest@" but not the word inside "guests" or "myguest". */
+static void
+mask_word(GString *s, const char *secret)
+{
+    gsize n = strlen(secret), pos = 0;
+    const char *p;
+    while ((p = strstr(s->str + pos, secret))) {
+        gsize at = p - s->str;
+        gboolean left = at == 0 || !g_ascii_isalnum(s->str[at - 1]);
+        gboolean right = at + n >= s->len || !g_ascii_isalnum(s->str[at + n]);
+        if (left && right) {
+            g_string_erase(s, at, n);
+            g_string_insert(s, at, "****");
+            pos = at + 4;
+        } else {
+            pos = at + 1;
+        }
+    }
+}
+
 char *
 tern_mask_text(const char *text)
 {
@@ -103,7 +131,7 @@ tern_mask_text(const char *text)
     mask_urls(s);
     g_mutex_lock(&mask_lock);
     for (guint k = 0; mask_secrets && k < mask_secrets->len; k++)
-        g_string_replace(s, mask_secrets->pdata[k], "****", 0);
+        mask_word(s, mask_secrets->pdata[k]);
     g_mutex_unlock(&mask_lock);
     return g_string_free(s, FALSE);
 }

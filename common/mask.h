@@ -1,5 +1,7 @@
 /* mask.h: keep secrets out of logs. Passwords in URLs are masked wherever
- * they appear, and every value of a secret option is masked by value. */
+ * they appear, and every value of a secret option is masked by value where
+ * it stands as a whole token (a URL password equal to its user name, like
+ * RabbitMQ's guest:guest, only inside URLs). */
 #ifndef TERN_MASK_H
 #define TERN_MASK_H
 

@@ -228,6 +228,21 @@ test_mask(void)
                                     "postgresql://tern:Zebra-Horse-9@db/tern", NULL), ==, 0);
     g_autofree char *e = tern_mask_text("password Zebra-Horse-9 leaked");
     g_assert_cmpstr(e, ==, "password **** leaked");
+    /* ... as a whole token only */
+    g_autofree char *f = tern_mask_text("xZebra-Horse-9y stays, (Zebra-Horse-9) does not");
+    g_assert_cmpstr(f, ==, "xZebra-Horse-9y stays, (****) does not");
+
+    /* RabbitMQ's guest:guest: the password is the user name, masked in URLs
+     * but not as a word everywhere else */
+    g_assert_cmpint(tern_config_set(conf, "DEFAULT", "transport_url",
+                                    "rabbit://guest:guest@mq:5672/", NULL), ==, 0);
+    g_autofree char *g = tern_mask_text("guest CPU Nehalem on rabbit://guest:guest@mq:5672/");
+    g_assert_cmpstr(g, ==, "guest CPU Nehalem on rabbit://guest:****@mq:5672/");
+    /* a real password still hides as a word */
+    g_assert_cmpint(tern_config_set(conf, "DEFAULT", "transport_url",
+                                    "rabbit://guest:Moth-Lamp-7@mq:5672/", NULL), ==, 0);
+    g_autofree char *h = tern_mask_text("auth Moth-Lamp-7 refused for guest");
+    g_assert_cmpstr(h, ==, "auth **** refused for guest");
 }
 
 int
