@@ -123,7 +123,9 @@ try:
         "p72": env.power9_node("p72"),
         "x86-a": env.x86_node("x86-a", SKY), "x86-b": env.x86_node("x86-b", SKY),
         "x86-c": env.x86_node("x86-c", SKY), "x86-q9": env.x86_node("x86-q9", SKY),
+        "x86-mt": env.x86_node("x86-mt", SKY),
     }
+    nodes["x86-mt"]["machine_types"] = ["pc-q35-9.2", "pc-i440fx-9.2"]
     nodes["p10a"]["hypervisor_version"] = nodes["p10b"]["hypervisor_version"] = 10000002
     nodes["p72"]["hypervisor_version"] = 7002000
     nodes["x86-q9"]["hypervisor_version"] = 8002000
@@ -213,10 +215,19 @@ try:
                   not built_anywhere(u) and not world.allocations(u),
                   (built_anywhere(u), world.allocations(u)))
     tap.note("fault: " + fault_of(nova.server(ube)))
-    ux = build("x86-ide", "x86_64", props={"hw_disk_bus": "ide"})
+    ux = build("x86-ide", "x86_64", force_host="x86-b", props={"hw_disk_bus": "ide"})
     s = nova.wait_state(ux, ["active", "error"])
     tap.check("hw_disk_bus=ide on x86_64 (gate is POWER only): ACTIVE",
-              s and s["vm_state"] == "active" and built_anywhere(ux), s)
+              s and s["vm_state"] == "active" and built_anywhere(ux) == ["x86-b"], s)
+
+    # --- machine types: a forced move keeps the versioned type ---------------------
+    for c in computes.values():
+        c.calls.clear()
+    why = migrate(ux, "x86-mt")
+    tap.check("forced live migration to a host without the instance's pc-q35-10.0: refused "
+              "naming it, nothing asked",
+              why and "does not offer machine type pc-q35-10.0" in why
+              and not asked_anything(*computes), why)
 
     # --- a display gate (test gate: no VNC before QEMU 9) ------------------------------
     uq = build("x86-vnc", "x86_64", force_host="x86-q9")
