@@ -18,3 +18,7 @@ tests_unit_test_fleet_gates_DEPENDENCIES = $(TERN_LAYER_LIBS)
 # QEMU TCG on the private libvirtd; skips without it)
 TESTS += tests/e2e/test-emulated-guest-e2e.py
 EXTRA_DIST += tests/e2e/test-emulated-guest-e2e.py
+
+# tern-manage cpu compare against libvirt's own answers on this host (issue 13 §6)
+TESTS += tests/integration/test-manage-cpu-libvirt.sh
+EXTRA_DIST += tests/integration/test-manage-cpu-libvirt.sh
