@@ -386,6 +386,7 @@ do_server_action(const TernRpcRequest *req, gpointer user_data, GError **error)
         }
         tern_conductor_build_done(c, inst->uuid);
         if (tern_db_release(db, inst->uuid, NULL, NULL, error) < 0
+            || tern_db_group_member_remove(db, inst->uuid, NULL, error) < 0
             || tern_db_instance_destroy(db, inst->uuid, error) < 0)
             return NULL;
         return tern_conductor_instance_json(inst);

@@ -302,6 +302,20 @@ try:
         tap.check("completed: the member's recorded host follows it to x86-c",
                   rows == [("x86-c",)], rows)
     computes["x86-a"].migrate_mode = computes["x86-b"].migrate_mode = "complete"
+    # the member left on its source is deleted (the compute reports it): its
+    # membership goes with it, so its host takes another member
+    stay = [u for u in (m1, m2) if u not in went]
+    if stay:
+        src = nova.server(stay[0])["host"]
+        nova.tern_call("instance_update", instance_uuid=stay[0],
+                       updates={"vm_state": "deleted", "task_state": None, "power_state": 0})
+        rows = world.query("SELECT count(*) FROM server_group_members WHERE consumer_uuid = %s",
+                           stay[0])
+        tap.check("a deleted member is no longer a member of its group", rows == [(0,)], rows)
+        m4 = build("aa-4", "x86_64", force_host=src, group=(G, "anti-affinity"))
+        s = nova.wait_state(m4, ["active", "error"])
+        tap.check("its host takes a new member of the anti-affinity group",
+                  s and s["vm_state"] == "active" and s["host"] == src, s)
 
     # --- the override lets each gate through ---------------------------------------------
     world.kill("cond1")
