@@ -355,7 +355,8 @@ try:
               (r.returncode, r.stderr[-500:]))
 
     bad = [ln for ln in world.log("cond1").splitlines()
-           if "AddressSanitizer" in ln or "runtime error:" in ln or "CRITICAL" in ln]
+           if "AddressSanitizer" in ln or "runtime error:" in ln or "LeakSanitizer" in ln
+           or "CRITICAL" in ln]
     tap.check("conductor log: no sanitizer report, no GLib critical", not bad, bad[:10])
 except Exception:  # noqa: BLE001
     import traceback
