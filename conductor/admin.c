@@ -150,9 +150,12 @@ host_details(TernConductor *c, TernDb *db, const char *host, GError **error)
     json_object_set_new(o, "allocation_ratios",
                         json_pack("{s:f, s:f, s:f}", "cpu", n->cpu_allocation_ratio, "ram",
                                   n->ram_allocation_ratio, "disk", n->disk_allocation_ratio));
+    /* The gates of tern's data (docs/fleet.md §1) for the host's guest
+     * arches; what the compute reported of itself as reported_gates. */
+    json_object_set_new(o, "gates", tern_conductor_gates_json(c, n));
     g_mutex_lock(&c->lock);
     json_t *gates = g_hash_table_lookup(c->gates, host);
-    json_object_set_new(o, "gates", gates ? json_deep_copy(gates) : json_object());
+    json_object_set_new(o, "reported_gates", gates ? json_deep_copy(gates) : json_object());
     g_mutex_unlock(&c->lock);
     return o;
 }
@@ -383,6 +386,7 @@ do_server_action(const TernRpcRequest *req, gpointer user_data, GError **error)
         }
         tern_conductor_build_done(c, inst->uuid);
         if (tern_db_release(db, inst->uuid, NULL, NULL, error) < 0
+            || tern_db_group_member_remove(db, inst->uuid, NULL, error) < 0
             || tern_db_instance_destroy(db, inst->uuid, error) < 0)
             return NULL;
         return tern_conductor_instance_json(inst);

@@ -190,6 +190,7 @@ tern_conductor_record_instance(TernConductor *c, TernDb *db, json_t *instance_pr
     inst->hostname = g_strdup(jstr(d, "hostname"));
     inst->project_id = g_strdup(jstr(d, "project_id"));
     inst->user_id = g_strdup(jstr(d, "user_id"));
+    g_free(inst->vm_state);   /* tern_db_instance_new's default */
     inst->vm_state = g_strdup("building");
     inst->task_state = g_strdup("scheduling");
     inst->power_state = 0;
@@ -403,9 +404,8 @@ build_step(TernConductor *c, TernBuildFlow *f)
             sel = json_incref(json_array_get(f->alternates, 0));
             json_array_remove(f->alternates, 0);
             const char *host = sel_host(sel);
-            TernDbResources res;
-            tern_conductor_instance_resources(inst, &res);
-            if (!host || tern_db_claim(db, f->uuid, host, &res, NULL, &err) < 0) {
+            /* with the guest's endianness and server group rules (fleet_claims.c) */
+            if (!host || tern_conductor_claim(c, db, inst, f->request_spec, host, &err) < 0) {
                 TERN_INFO(LOG, "instance %s: alternate %s cannot be claimed: %s", f->uuid,
                           host ? host : "(none)", err ? err->message : "no host in selection");
                 g_clear_error(&err);
@@ -447,6 +447,18 @@ build_step(TernConductor *c, TernBuildFlow *f)
             json_decref(sel);
             continue;
         }
+        /* Feature gates (docs/fleet.md §1): refused here, before the compute
+         * hears of it; the next host (or the scheduler) is tried. */
+        if (tern_conductor_gates_check_build(c, db, inst, host, &err) < 0) {
+            TERN_WARN(LOG, "instance %s: not built on %s: %s", f->uuid, host, err->message);
+            g_free(f->last_failure);
+            f->last_failure = g_strdup_printf("%s: %s", host, err->message);
+            g_clear_error(&err);
+            tern_db_release(db, f->uuid, host, NULL, NULL);
+            tern_db_group_member_remove(db, f->uuid, host, NULL);
+            json_decref(sel);
+            continue;
+        }
         if (tern_db_instance_set_host(db, f->uuid, host, sel_node(sel) ? sel_node(sel) : host,
                                       &err) < 0
             || cast_build(c, f, db, host, sel, &err) < 0) {
@@ -456,6 +468,7 @@ build_step(TernConductor *c, TernBuildFlow *f)
             f->last_failure = g_strdup_printf("cannot reach %s: %s", host, err->message);
             g_clear_error(&err);
             tern_db_release(db, f->uuid, host, NULL, NULL);
+            tern_db_group_member_remove(db, f->uuid, host, NULL);
             json_decref(sel);
             continue;
         }
@@ -540,8 +553,10 @@ tern_conductor_build_failed(TernConductor *c, json_t *context, const char *insta
     }
     g_free(f->last_failure);
     f->last_failure = g_strdup_printf("%s: %s", host ? host : "?", reason ? reason : "unknown");
-    if (host)
+    if (host) {
         tern_db_release(db, instance_uuid, host, NULL, NULL);
+        tern_db_group_member_remove(db, instance_uuid, host, NULL);
+    }
     if (created && host) {
         g_ptr_array_add(f->tried, g_strdup(host));
         f->attempts++;

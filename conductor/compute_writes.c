@@ -307,6 +307,7 @@ do_instance_update(const TernRpcRequest *req, gpointer user_data, GError **error
     if (g_strcmp0(after->vm_state, "deleted") == 0) {
         /* The compute terminated it: free its resources, soft-delete the row. */
         if (tern_db_release(db, uuid, NULL, NULL, error) < 0
+            || tern_db_group_member_remove(db, uuid, NULL, error) < 0
             || tern_db_instance_destroy(db, uuid, error) < 0)
             return NULL;
         TERN_INFO(LOG, "instance %s deleted on %s: claims released", uuid,

@@ -11,6 +11,7 @@
 #include "db/db.h"
 #include "rpc/rpc.h"
 #include "rpc/object.h"
+#include "fleet/gates.h"
 
 #define TERN_CONDUCTOR_ERROR (tern_conductor_error_quark())
 GQuark tern_conductor_error_quark(void);
@@ -41,6 +42,7 @@ struct _TernConductor {
     GHashTable *builds;             /* instance uuid -> TernBuildFlow* (flows of this process) */
     GHashTable *live_migrations;    /* migration uuid -> itself (flows of this process) */
     GHashTable *gates;              /* host -> json gates of its last report */
+    TernGates *feature_gates;       /* [feature_gates] file, overrides; NULL: none */
 
     GThread *recovery_thread;
     GMutex recovery_lock;
@@ -132,6 +134,41 @@ int tern_conductor_check_host_for_instance(TernConductor *c, TernDb *db,
 int tern_conductor_migration_finish(TernConductor *c, TernDb *db, TernDbMigration *m,
                                     GError **error);
 gboolean tern_conductor_migration_is_live(TernConductor *c, const char *migration_uuid);
+
+/* --- feature gates (conductor/fleet_gates.c) --------------------------------- */
+/* Load [feature_gates] file and overrides (the default file may be absent:
+ * a warning, no gates; a file named otherwise must load). */
+int tern_conductor_gates_load(TernConductor *c, const TernConfig *conf, GError **error);
+/* "kvm" when the host offers (arch, kvm) in supported_instances, else "qemu". */
+const char *tern_conductor_virt_type(const TernDbComputeNode *n, const char *arch);
+/* Is operation allowed for a guest of arch (NULL: the host's) on host n?
+ * -1 with TERN_GATES_ERROR_DENIED naming the gate, its reason and the override. */
+int tern_conductor_gates_check(TernConductor *c, const TernDbComputeNode *n, const char *arch,
+                               const char *operation, GError **error);
+/* live_migration allowed on the instance's source host and on dest (may be
+ * NULL)? -1 with MigrationPreCheckError (remote) naming the host and gate. */
+int tern_conductor_gates_check_migration(TernConductor *c, TernDb *db,
+                                         const TernDbInstance *inst, const char *dest,
+                                         GError **error);
+/* May the instance be built on host: its image's disk buses (hw_disk_bus,
+ * hw_cdrom_bus) and the display tern gives domains? -1 with the gate's
+ * message (TERN_GATES_ERROR_DENIED) otherwise. */
+int tern_conductor_gates_check_build(TernConductor *c, TernDb *db, const TernDbInstance *inst,
+                                     const char *host, GError **error);
+/* The host's gates for `tern host show`: one line per denial (refused, or
+ * allowed by an override) per guest arch it offers, then "allowed" lines. */
+json_t *tern_conductor_gates_json(TernConductor *c, const TernDbComputeNode *n);
+
+/* --- claims with the guest's rules (conductor/fleet_claims.c) ------------------ */
+/* Claim host for the instance (a build's alternate): its endianness rule
+ * and, when request_spec (may be NULL) names a server group, the group's
+ * hard policy under the group's lock (tern_db_group_claim). */
+int tern_conductor_claim(TernConductor *c, TernDb *db, const TernDbInstance *inst,
+                         json_t *request_spec, const char *host, GError **error);
+/* The destination hold of a live migration: endianness and the instance's
+ * server group policy, atomically (tern_db_group_move_claim). */
+int tern_conductor_move_claim(TernConductor *c, TernDb *db, const TernDbInstance *inst,
+                              const char *migration_uuid, const char *host, GError **error);
 
 /* --- writes for computes (conductor/compute_writes.c) ----------------------- */
 extern const TernRpcMethod tern_conductor_compute_methods[];

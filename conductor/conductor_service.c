@@ -83,6 +83,7 @@ conductor_free(TernConductor *c)
     tern_conductor_build_flows_free(c);
     g_hash_table_unref(c->live_migrations);
     g_hash_table_unref(c->gates);
+    tern_gates_free(c->feature_gates);
     g_mutex_clear(&c->lock);
     g_free(c->host);
     g_free(c);
@@ -143,6 +144,11 @@ tern_conductor_service_start(TernService *svc, GError **error)
     c->build_timeout = tern_config_get_int(conf, "conductor", "stuck_build_timeout");
     c->migration_timeout = tern_config_get_int(conf, "conductor", "stuck_migration_timeout");
     c->recovery_interval = tern_config_get_int(conf, "conductor", "recovery_interval");
+
+    if (tern_conductor_gates_load(c, conf, error) < 0) {
+        conductor_free(c);
+        return -1;
+    }
 
     /* The database is opened per thread on first use (and the recovery
      * thread's first pass records this conductor's service row), so a

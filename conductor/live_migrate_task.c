@@ -261,6 +261,8 @@ tern_conductor_migration_finish(TernConductor *c, TernDb *db, TernDbMigration *m
     if (g_strcmp0(m->status, "completed") == 0) {
         if (tern_db_move_confirm(db, m->uuid, m->instance_uuid, m->source_compute, error) < 0)
             return -1;
+        /* its server group membership follows it (docs/fleet.md §5) */
+        tern_db_group_member_move(db, m->instance_uuid, m->dest_compute, NULL);
         g_autoptr(TernDbInstance) inst = NULL;
         if (tern_db_instance_get(db, m->instance_uuid, FALSE, &inst, error) < 0)
             return -1;
@@ -387,9 +389,11 @@ tern_conductor_live_migrate(TernConductor *c, json_t *context, const char *insta
     }
     g_autoptr(TernDbMigration) m = tern_db_migration_new();
     m->instance_uuid = g_strdup(instance_uuid);
+    g_free(m->migration_type);   /* tern_db_migration_new's defaults */
     m->migration_type = g_strdup("live-migration");
     m->source_compute = g_strdup(inst->host);
     m->source_node = g_strdup(inst->node ? inst->node : inst->host);
+    g_free(m->status);
     m->status = g_strdup("queued");
     if (tern_db_migration_create(db, m, error) < 0)
         return NULL;
@@ -405,8 +409,6 @@ tern_conductor_live_migrate(TernConductor *c, json_t *context, const char *insta
                                   json_pack("{s:s}", "instance_uuid", instance_uuid), "%s", why);
         return NULL;
     }
-    TernDbResources res;
-    tern_conductor_instance_resources(inst, &res);
     g_autofree char *dest = NULL, *dest_node = NULL;
     if (target_host) {
         g_autoptr(TernDbComputeNode) node = NULL;
@@ -435,10 +437,16 @@ tern_conductor_live_migrate(TernConductor *c, json_t *context, const char *insta
                                         err->message);
         return NULL;
     }
+    /* Feature gates on the source and the destination (fleet_gates.c). */
+    if (tern_conductor_gates_check_migration(c, db, inst, dest, error) < 0) {
+        abort_before_move(c, db, m, "error", (*error)->message);
+        return NULL;
+    }
     /* The destination hold (the scheduler made it already when it chose;
-     * claiming again is a no-op then). */
-    if (tern_db_move_claim(db, m->uuid, dest, &res, NULL, &err) < 0) {
-        g_autofree char *why = g_strdup_printf("host %s has no room for the instance: %s", dest,
+     * claiming again is a no-op then), under the guest's endianness and
+     * server group rules (fleet_claims.c). */
+    if (tern_conductor_move_claim(c, db, inst, m->uuid, dest, &err) < 0) {
+        g_autofree char *why = g_strdup_printf("host %s cannot take the instance: %s", dest,
                                                err->message);
         abort_before_move(c, db, m, "error", why);
         precheck_error(error, "%s", why);

@@ -10,11 +10,15 @@ tern_conductor_SOURCES = \
 	conductor/live_migrate_task.c \
 	conductor/compute_writes.c \
 	conductor/admin.c \
-	conductor/recovery.c
+	conductor/recovery.c \
+	conductor/fleet_gates.c \
+	conductor/fleet_claims.c
 tern_conductor_LDADD = $(TERN_LIBS)
 tern_conductor_DEPENDENCIES = $(TERN_LAYER_LIBS)
 
 # tests: the flows on real RabbitMQ + PostgreSQL, driven by python3-nova
-TESTS += tests/integration/test-conductor.py tests/integration/test-conductor-computes.py
+TESTS += tests/integration/test-conductor.py tests/integration/test-conductor-computes.py \
+	tests/integration/test-conductor-fleet.py
 EXTRA_DIST += tests/integration/test-conductor.py tests/integration/test-conductor-computes.py \
+	tests/integration/test-conductor-fleet.py \
 	tests/integration/conductor_env.py

@@ -123,6 +123,9 @@ typedef struct {
     TernCpuFeatureSet required;
     TernCpuFeatureSet disabled;
     TernCpuFeatureSet forbidden;  /* policy='forbid': the host must not have them */
+    TernCpuFeatureSet forced;     /* policy='force': the guest has them (in features)
+                                   * whatever the host has, so a compare does not
+                                   * ask the host for them (as libvirt) */
 } TernCpu;
 
 TernCpu *tern_cpu_new(TernCpuArch arch, TernCpuMode mode);

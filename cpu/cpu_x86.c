@@ -151,7 +151,9 @@ x86_compare(const TernCpuMap *map, const TernCpu *host, const TernCpu *guest,
         cmp->reason = g_strdup_printf("Host CPU provides forbidden features: %s", names);
         return 0;
     }
+    /* forced features are the hypervisor's to give: not asked of the host */
     tern_cpu_set_minus(&cmp->missing, &guest->features, &host->features);
+    tern_cpu_set_minus(&cmp->missing, &cmp->missing, &guest->forced);
     if (!tern_cpu_set_is_empty(&cmp->missing)) {
         g_autofree char *names = x86_names(map, &cmp->missing);
         cmp->result = TERN_CPU_INCOMPATIBLE;

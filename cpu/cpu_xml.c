@@ -135,7 +135,7 @@ tern_cpu_from_node(const TernCpuDb *db, xmlNode *node, TernCpuArch arch, TernCpu
     cpu->vendor = child_text(node, "vendor");
     if (cpu->vendor && !*cpu->vendor)
         g_clear_pointer(&cpu->vendor, g_free);
-    TernCpuFeatureSet req = { { 0 } }, dis = { { 0 } }, forbid = { { 0 } };
+    TernCpuFeatureSet req = { { 0 } }, dis = { { 0 } }, forbid = { { 0 } }, force = { { 0 } };
     for (xmlNode *c = node->children; c; c = c->next) {
         if (c->type != XML_ELEMENT_NODE || strcmp((const char *) c->name, "feature") != 0)
             continue;
@@ -155,12 +155,16 @@ tern_cpu_from_node(const TernCpuDb *db, xmlNode *node, TernCpuArch arch, TernCpu
             tern_cpu_set_add(&forbid, (guint) bit);
         } else if (policy && strcmp(policy, "disable") == 0)
             tern_cpu_set_add(&dis, (guint) bit);
-        else if (!policy || strcmp(policy, "optional") != 0)
+        else if (!policy || strcmp(policy, "optional") != 0) {
             tern_cpu_set_add(&req, (guint) bit);
+            if (policy && strcmp(policy, "force") == 0)
+                tern_cpu_set_add(&force, (guint) bit);
+        }
     }
     if (map->driver->from_model(map, cpu, model && *model ? model : NULL, &req, &dis, error) < 0)
         return NULL;
     cpu->forbidden = forbid;
+    cpu->forced = force;
     tern_cpu_set_minus(&cpu->disabled, &cpu->disabled, &forbid);
     /* ppc64 host-model with a compat <model>powerN</model>: a custom level. */
     if (mode == TERN_CPU_MODE_HOST_MODEL && cpu->generation && model &&

@@ -101,6 +101,89 @@ tern_db_group_claim(TernDb *db, const char *group_uuid, const char *policy,
     return 0;
 }
 
+typedef struct {
+    const char *instance, *migration, *host;
+    const TernDbResources *req;
+    const TernDbGuestRules *guest;
+    gboolean held;
+} GroupMoveClaim;
+
+static int
+group_move_claim_txn(TernDb *db, gpointer data, GError **error)
+{
+    GroupMoveClaim *a = data;
+    const char *who[] = { a->instance };
+    /* The group's lock, as for the group's boot claims. */
+    g_autoptr(PGresult) r = tern_db_exec(db,
+        "SELECT g.uuid::text, g.policy FROM server_group_members m"
+        "  JOIN server_groups g ON g.uuid = m.group_uuid"
+        " WHERE m.consumer_uuid = $1::uuid ORDER BY g.uuid FOR UPDATE OF g",
+        1, who, 0, error);
+    if (!r)
+        return -1;
+    for (int i = 0; i < PQntuples(r); i++) {
+        g_autofree char *group = tern_db_get_text(r, i, 0);
+        g_autofree char *policy = tern_db_get_text(r, i, 1);
+        if (g_strcmp0(policy, "anti-affinity") != 0 && g_strcmp0(policy, "affinity") != 0)
+            continue;
+        const char *chk[] = { group, a->instance, a->host, a->migration };
+        g_autoptr(PGresult) h = tern_db_exec(db,
+            "SELECT count(*) FILTER (WHERE host = $3::text),"
+            "       count(*) FILTER (WHERE host <> $3::text),"
+            "       string_agg(DISTINCT host, ', ' ORDER BY host)"
+            "  FROM (SELECT m.host FROM server_group_members m"
+            "         WHERE m.group_uuid = $1::uuid AND m.consumer_uuid <> $2::uuid"
+            "        UNION ALL"
+            "        SELECT n.host FROM server_group_members m"
+            "          JOIN migrations mg ON mg.instance_uuid = m.consumer_uuid"
+            "          JOIN allocations al ON al.consumer_uuid = mg.uuid"
+            "          JOIN compute_nodes n ON n.id = al.node_id"
+            "         WHERE m.group_uuid = $1::uuid AND m.consumer_uuid <> $2::uuid"
+            "           AND mg.uuid <> $4::uuid) AS hosts",
+            4, chk, 0, error);
+        if (!h)
+            return -1;
+        gint64 here = tern_db_get_int(h, 0, 0), elsewhere = tern_db_get_int(h, 0, 1);
+        g_autofree char *hosts = tern_db_get_text(h, 0, 2);
+        if ((strcmp(policy, "anti-affinity") == 0 && here > 0) ||
+            (strcmp(policy, "affinity") == 0 && elsewhere > 0)) {
+            g_set_error(error, TERN_DB_ERROR, TERN_DB_ERROR_GROUP_RULE,
+                        "server group %s is %s and its other members are on (or moving to) "
+                        "%s: instance %s cannot move to host '%s'", group, policy,
+                        hosts ? hosts : "no host", a->instance, a->host);
+            return -1;
+        }
+    }
+    return tern_db_claim_in(db, a->migration, a->host, a->req, a->guest, 0, &a->held, error);
+}
+
+int
+tern_db_group_move_claim(TernDb *db, const char *instance_uuid, const char *migration_uuid,
+                         const char *host, const TernDbResources *req,
+                         const TernDbGuestRules *guest, gboolean *already_held, GError **error)
+{
+    if (already_held)
+        *already_held = FALSE;
+    if (!instance_uuid || !migration_uuid || !host || !req) {
+        g_set_error(error, TERN_DB_ERROR, TERN_DB_ERROR_INVALID,
+                    "a group move claim needs the instance and migration uuids, a host and "
+                    "the resources");
+        return -1;
+    }
+    if (!g_uuid_string_is_valid(instance_uuid) || !g_uuid_string_is_valid(migration_uuid)) {
+        g_set_error(error, TERN_DB_ERROR, TERN_DB_ERROR_INVALID,
+                    "a group move claim needs uuids ('%s', '%s')", instance_uuid,
+                    migration_uuid);
+        return -1;
+    }
+    GroupMoveClaim a = { instance_uuid, migration_uuid, host, req, guest, FALSE };
+    if (tern_db_transaction(db, TRUE, group_move_claim_txn, &a, error) < 0)
+        return -1;
+    if (already_held)
+        *already_held = a.held;
+    return 0;
+}
+
 int
 tern_db_group_get(TernDb *db, const char *group_uuid, char **policy_out,
                   GHashTable **hosts_out, GError **error)

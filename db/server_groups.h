@@ -29,6 +29,21 @@ int tern_db_group_claim(TernDb *db, const char *group_uuid, const char *policy,
                         const TernDbResources *req, const TernDbGuestRules *guest,
                         gboolean *already_held, GError **error);
 
+/* The move claim (tern_db_move_claim_guest: consumer migration_uuid,
+ * destination host) of a live migration of instance_uuid under its server
+ * group's hard policy, when the instance is a member of a group: in one
+ * transaction the group's row is locked, the policy checked against the
+ * hosts of the other members and the destinations of their moves in flight
+ * (the allocations of their migrations), then the claim made. So two
+ * members of an anti-affinity group moved at once to one host cannot both
+ * get there, whoever chose the host. -1 with TERN_DB_ERROR_GROUP_RULE when
+ * the policy forbids the host; not a member: a plain move claim. The
+ * membership itself follows at confirmation (tern_db_group_member_move). */
+int tern_db_group_move_claim(TernDb *db, const char *instance_uuid, const char *migration_uuid,
+                             const char *host, const TernDbResources *req,
+                             const TernDbGuestRules *guest, gboolean *already_held,
+                             GError **error);
+
 /* The group's recorded policy (NULL, no error, for an unknown group) and
  * its members' hosts: host -> number of members there (hosts_out may be
  * NULL). */

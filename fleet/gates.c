@@ -208,8 +208,8 @@ gate_matches(const Gate *gt, const char *arch, const char *virt_type, gint64 v)
     return TRUE;
 }
 
-static char *
-version_text(gint64 v)
+char *
+tern_gates_version_text(gint64 v)
 {
     if (v <= 0)
         return g_strdup("an unknown version");
@@ -227,7 +227,7 @@ tern_gates_check(const TernGates *g, const char *arch, const char *virt_type,
             !g_strv_contains((const char *const *) gt->deny, operation) ||
             !gate_matches(gt, arch, virt_type, hv_version))
             continue;
-        g_autofree char *vt = version_text(hv_version);
+        g_autofree char *vt = tern_gates_version_text(hv_version);
         g_set_error(error, TERN_GATES_ERROR, TERN_GATES_ERROR_DENIED,
                     "%s of a %s guest under %s on QEMU %s is gated (%s): %s; "
                     "[feature_gates] overrides = %s lets it through", operation,
@@ -251,6 +251,27 @@ tern_gates_describe(const TernGates *g, const char *arch, const char *virt_type,
             g_ptr_array_add(out, g_strdup_printf("%s: denied by %s%s: %s", gt->deny[i],
                                                  gt->name, gt->overridden ? " (overridden)" : "",
                                                  gt->reason));
+    }
+    return out;
+}
+
+GPtrArray *
+tern_gates_verdicts(const TernGates *g, const char *arch, const char *virt_type,
+                    gint64 hv_version)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+    for (guint k = 0; g && k < g->gates->len; k++) {
+        const Gate *gt = g->gates->pdata[k];
+        if (!gate_matches(gt, arch, virt_type, hv_version))
+            continue;
+        for (guint i = 0; gt->deny[i]; i++) {
+            TernGateVerdict *v = g_new0(TernGateVerdict, 1);
+            v->operation = gt->deny[i];
+            v->gate = gt->name;
+            v->reason = gt->reason;
+            v->overridden = gt->overridden;
+            g_ptr_array_add(out, v);
+        }
     }
     return out;
 }

@@ -60,4 +60,23 @@ int tern_gates_check(const TernGates *g, const char *arch, const char *virt_type
 GPtrArray *tern_gates_describe(const TernGates *g, const char *arch, const char *virt_type,
                                gint64 hv_version);
 
+/* One operation a gate denies on such a host, for `tern host show`:
+ * pointers into g (valid while g lives). overridden: the gate is in
+ * [feature_gates] overrides, so the operation is allowed after all. */
+typedef struct {
+    const char *operation;
+    const char *gate;
+    const char *reason;
+    gboolean overridden;
+} TernGateVerdict;
+
+/* The denials (TernGateVerdict*, freed with the array) that apply to a
+ * guest of arch under virt_type on a hypervisor of that version, in the
+ * order of the file. Operations absent from it are allowed. */
+GPtrArray *tern_gates_verdicts(const TernGates *g, const char *arch, const char *virt_type,
+                               gint64 hv_version);
+
+/* 10000002 -> "10.0.2" ("an unknown version" for 0). */
+char *tern_gates_version_text(gint64 hv_version);
+
 #endif

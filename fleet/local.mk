@@ -13,3 +13,12 @@ TESTS += tests/unit/test-fleet-gates
 tests_unit_test_fleet_gates_SOURCES = tests/unit/test-fleet-gates.c
 tests_unit_test_fleet_gates_LDADD = $(TERN_LIBS)
 tests_unit_test_fleet_gates_DEPENDENCIES = $(TERN_LAYER_LIBS)
+
+# e2e: a ppc64le guest emulated on an x86_64 host through the conductor (real
+# QEMU TCG on the private libvirtd; skips without it)
+TESTS += tests/e2e/test-emulated-guest-e2e.py
+EXTRA_DIST += tests/e2e/test-emulated-guest-e2e.py
+
+# tern-manage cpu compare against libvirt's own answers on this host (issue 13 §6)
+TESTS += tests/integration/test-manage-cpu-libvirt.sh
+EXTRA_DIST += tests/integration/test-manage-cpu-libvirt.sh

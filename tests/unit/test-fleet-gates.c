@@ -107,6 +107,36 @@ test_override(void)
     g_assert_nonnull(strstr(err->message, "migratoin"));
 }
 
+/* The verdicts `tern host show` lists: per gate and operation, overridden
+ * ones marked; nothing for a host no gate matches. */
+static void
+test_verdicts(void)
+{
+    g_autoptr(TernGates) g = shipped();
+    g_autoptr(GPtrArray) v = tern_gates_verdicts(g, "ppc64le", "qemu", V(7, 2, 0));
+    g_assert_cmpuint(v->len, ==, 4);
+    const TernGateVerdict *d = v->pdata[0];
+    g_assert_cmpstr(d->operation, ==, "live_migration");
+    g_assert_cmpstr(d->gate, ==, "ppc64le-tcg-live-migration");
+    g_assert_nonnull(strstr(d->reason, "stall"));
+    g_assert_false(d->overridden);
+    d = v->pdata[3];
+    g_assert_cmpstr(d->operation, ==, "disk_bus:fdc");
+    g_assert_cmpstr(d->gate, ==, "pseries-legacy-disk-buses");
+    g_autoptr(GPtrArray) v10 = tern_gates_verdicts(g, "ppc64le", "qemu", V(10, 0, 2));
+    g_assert_cmpuint(v10->len, ==, 3);
+    g_autoptr(GPtrArray) x86 = tern_gates_verdicts(g, "x86_64", "kvm", V(7, 2, 0));
+    g_assert_cmpuint(x86->len, ==, 0);
+    const char *ov[] = { "ppc64le-tcg-live-migration", NULL };
+    g_assert_cmpint(tern_gates_set_overrides(g, ov, NULL), ==, 0);
+    g_autoptr(GPtrArray) vo = tern_gates_verdicts(g, "ppc64le", "qemu", V(7, 2, 0));
+    g_assert_cmpuint(vo->len, ==, 4);
+    g_assert_true(((const TernGateVerdict *) vo->pdata[0])->overridden);
+    g_assert_false(((const TernGateVerdict *) vo->pdata[1])->overridden);
+    g_autofree char *t = tern_gates_version_text(V(7, 2, 0));
+    g_assert_cmpstr(t, ==, "7.2.0");
+}
+
 static void
 test_bad_files(void)
 {
@@ -140,6 +170,7 @@ main(int argc, char **argv)
     g_test_add_func("/fleet/gates/ppc64le-tcg-live-migration", test_ppc64le_tcg_live_migration);
     g_test_add_func("/fleet/gates/pseries-disk-buses", test_pseries_disk_buses);
     g_test_add_func("/fleet/gates/override", test_override);
+    g_test_add_func("/fleet/gates/verdicts", test_verdicts);
     g_test_add_func("/fleet/gates/bad-files", test_bad_files);
     return g_test_run();
 }

@@ -36,6 +36,9 @@ check "forbid of a host feature: incompatible" \
 guest $T/force.xml Broadwell-noTSX force pcid
 check "force of a host feature: superset" \
     sh -c '"$1" cpu compare "$2" "$3" | grep -q superset' _ "$M" $D/caps-cascadelake.xml $T/force.xml
+guest $T/force2.xml Broadwell-noTSX force avx512f
+check "force of a feature the host lacks: superset (the hypervisor gives it; as libvirt)" \
+    sh -c '"$1" cpu compare "$2" "$3" | grep -q superset' _ "$M" $D/caps-broadwell.xml $T/force2.xml
 guest $T/dis.xml Cascadelake-Server disable avx512f
 check "disable: Cascadelake-Server -avx512f still needs more than Broadwell" \
     sh -c '"$1" cpu compare "$2" "$3" | grep -q "incompatible" && ! "$1" cpu compare "$2" "$3" | grep -q "avx512f,"' _ "$M" $D/caps-broadwell.xml $T/dis.xml
