@@ -15,7 +15,10 @@
 #   3. the destination's QEMU trusts another CA (its /etc/pki/qemu/ca-cert.pem
 #      swapped; libvirt's own channel still fine): the native-TLS stream is
 #      refused, the guest stays on the source.
-#   4. the destination named by a host name its certificate does not hold
+#   4. the destination presents a certificate signed by another CA (reloaded
+#      with virt-admin server-update-tls): the source refuses it, the guest
+#      stays on the source.
+#   5. the destination named by a host name its certificate does not hold
 #      (live_migration_uri = qemu+tls://tlsa.untrusted-name/system): refused
 #      with libvirt's hostname error, the guest stays on the source.
 #
@@ -45,7 +48,7 @@ if not all(os.path.exists(os.path.join(ASSETS, "x86_64", p)) for p in ("vmlinuz"
 
 sys.path.insert(0, os.path.join(SRCDIR, "tests", "integration"))
 from compute_peer import ok, wait_for, make_instance, build, stop_daemon, finish  # noqa: E402
-from compute_peer import peer, tmp, URL, EXCHANGE, DAEMON, START_TIMEOUT  # noqa: E402,F401
+from compute_peer import tmp, URL, EXCHANGE, DAEMON, START_TIMEOUT  # noqa: E402,F401
 
 HOSTS = os.path.join(SRCDIR, "scripts", "hosts")
 SDIR = os.environ.get("TERN_SERVICES_DIR", "/tmp/tern-services")
@@ -100,6 +103,9 @@ try:
                     "live_migration_inbound_addr = %s\n%s"
                     % (URL, EXCHANGE, n, images, H[n]["addr"], extra))
         os.chmod(path, 0o600)
+        # reports of an earlier daemon of this host must not count as this one's
+        while wait_for("compute_node_report", lambda kw: kw["host"] == n, 0) is not None:
+            pass
         log = open(path + ".log", "a")
         daemons[n] = subprocess.Popen([HOSTS, "exec", n, DAEMON, "--config-file", path],
                                       stdout=log, stderr=subprocess.STDOUT)
@@ -199,7 +205,50 @@ try:
     shutil.copy(qca + ".good", qca)
     stays(inst, "tlsb", "tlsa", "wrong CA for QEMU's TLS")
 
-    # ------------------- 4. a destination name the certificate does not hold
+    # ---- 4. the destination presents a certificate of a CA the source does not trust
+    # tlsa's libvirtd gets a server certificate signed by the other CA (and trusts
+    # both CAs itself, or it would refuse its own certificate); tlsb trusts only
+    # the test CA. virt-admin server-update-tls makes libvirtd reload them.
+    tdir = henv["TERN_HOSTS_TLS_DIR"]
+    files = {k: os.path.join(H["tlsa"]["pki"], v) for k, v in (
+        ("ca", "CA/cacert.pem"), ("cert", "libvirt/servercert.pem"),
+        ("key", "libvirt/private/serverkey.pem"))}
+    saved = {k: open(f, "rb").read() for k, f in files.items()}
+    ext = os.path.join(tmp, "rogue.ext")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=DNS:tlsa,IP:%s\nextendedKeyUsage=serverAuth,clientAuth\n"
+                % H["tlsa"]["addr"])
+    rogue = os.path.join(tmp, "rogue")
+    subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", rogue + ".key",
+                    "-out", rogue + ".csr", "-subj", "/O=tern/CN=tlsa"], capture_output=True,
+                   check=True)
+    subprocess.run(["openssl", "x509", "-req", "-in", rogue + ".csr", "-CA",
+                    os.path.join(tdir, "other-ca.pem"), "-CAkey", os.path.join(tdir, "other-ca.key"),
+                    "-CAcreateserial", "-CAserial", rogue + ".srl", "-out", rogue + ".pem",
+                    "-days", "1", "-extfile", ext], capture_output=True, check=True)
+    with open(files["ca"], "wb") as f:
+        f.write(saved["ca"] + open(other_ca, "rb").read())
+    shutil.copy(rogue + ".pem", files["cert"])
+    shutil.copy(rogue + ".key", files["key"])
+
+    def reload_tls(n):
+        return subprocess.run([HOSTS, "exec", n, "virt-admin", "server-update-tls", "libvirtd"],
+                              capture_output=True, text=True, timeout=30).returncode == 0
+
+    ok(reload_tls("tlsa"), "tlsa's libvirtd now presents a certificate of the other CA "
+       "(virt-admin server-update-tls)")
+    st, secs = migrate(inst, "tlsb", "tlsa")
+    err = (st or {}).get("updates", {}).get("error", "")
+    ok(st is not None and st["updates"]["status"] in ("error", "failed") and
+       re.search(r"certificate|verify", err, re.I),
+       "destination certificate from a CA the source does not trust: refused (%s)" % err[:200])
+    for k, f in files.items():
+        with open(f, "wb") as fh:
+            fh.write(saved[k])
+    ok(reload_tls("tlsa"), "tlsa's own certificate restored")
+    stays(inst, "tlsb", "tlsa", "untrusted destination certificate")
+
+    # ------------------- 5. a destination name the certificate does not hold
     stop_daemon(daemons.pop("tlsb"))
     ok(start_host_daemon("tlsb", "live_migration_uri = qemu+tls://tlsa.untrusted-name/system\n")
        is not None, "tlsb's tern-compute restarted with a live_migration_uri naming "
@@ -218,6 +267,10 @@ try:
        "the guest is terminated on tlsb")
 except SystemExit:
     pass
+except Exception as e:  # noqa: BLE001 (any surprise is a failed check, with its traceback)
+    import traceback
+    ok(False, "unexpected %s: %s" % (type(e).__name__, str(e).splitlines()[0] if str(e) else ""))
+    traceback.print_exc()
 finally:
     for p in daemons.values():
         if p.poll() is None:
