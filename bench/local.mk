@@ -6,3 +6,11 @@ bench_rpc_bench_SOURCES = bench/rpc-bench.c
 bench_rpc_bench_LDADD = $(TERN_LIBS)
 bench_rpc_bench_DEPENDENCIES = $(TERN_LAYER_LIBS)
 EXTRA_DIST += bench/rpc bench/rpc-oslo.py
+
+# bench/rpc-memory: VmRSS of a running tern-conductor and of the rpc test
+# server over 100,000 RPCs (calls + casts).
+noinst_PROGRAMS += bench/rpc-memory-drive
+bench_rpc_memory_drive_SOURCES = bench/rpc-memory-drive.c
+bench_rpc_memory_drive_LDADD = $(TERN_LIBS)
+bench_rpc_memory_drive_DEPENDENCIES = $(TERN_LAYER_LIBS)
+EXTRA_DIST += bench/rpc-memory

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "compute/compute_error.h"
 #include "compute/xml_util.h"
+#include "rpc/object.h"
 
 void
 tern_compute_instance_lock(TernComputeManager *m, const char *uuid)
@@ -131,6 +132,14 @@ const char *
 tern_compute_arg_uuid(json_t *args, const char *field, GError **error)
 {
     json_t *inst = json_object_get(args, field);
+    if (json_object_get(inst, "nova_object.name")) {
+        /* a Nova object: it must be an Instance of a version tern reads */
+        g_autoptr(TernObject) o = tern_object_from_primitive(inst, "Instance", error);
+        if (!o) {
+            g_prefix_error(error, "argument '%s': ", field);
+            return NULL;
+        }
+    }
     json_t *data = json_object_get(inst, "nova_object.data");
     const char *uuid = json_string_value(json_object_get(data, "uuid"));
     if (!uuid)

@@ -855,6 +855,8 @@ live_migration_run(LiveJob *j)
         flags |= VIR_MIGRATE_AUTO_CONVERGE;
     if (tern_config_get_bool(m->conf, "libvirt", "live_migration_permit_post_copy"))
         flags |= VIR_MIGRATE_POSTCOPY;
+    if (tern_config_get_bool(m->conf, "libvirt", "live_migration_with_native_tls"))
+        flags |= VIR_MIGRATE_TLS;
     virTypedParameterPtr params = NULL;
     int n = 0, maxp = 0;
     gint64 bw = tern_config_get_int(m->conf, "libvirt", "live_migration_bandwidth");
@@ -870,8 +872,9 @@ live_migration_run(LiveJob *j)
     g_mutex_init(&mon.lock);
     g_cond_init(&mon.cond);
     GThread *mt = g_thread_new("tern-migmon", monitor_main, &mon);
-    TERN_INFO(TERN_COMPUTE_LOG, "instance %s: live migration to %s (%s, migrate URI %s%s)",
-              j->uuid, j->dest, uri, miguri, block ? ", block migration" : "");
+    TERN_INFO(TERN_COMPUTE_LOG, "instance %s: live migration to %s (%s, migrate URI %s%s%s)",
+              j->uuid, j->dest, uri, miguri, block ? ", block migration" : "",
+              flags & VIR_MIGRATE_TLS ? ", native TLS" : "");
     gint64 t0 = g_get_monotonic_time();
     int rc = virDomainMigrateToURI3(dom, uri, params, (unsigned int)n, flags);
     g_autofree char *lv_error = NULL;

@@ -35,3 +35,15 @@ libfuzzer-targets: $(TERN_LAYER_LIBS)
 	done
 .PHONY: libfuzzer-targets
 EXTRA_DIST += scripts/fuzz
+
+# Resource bounds (prefetch, worker pool, message size) through rpc/'s server.
+TESTS += tests/integration/test-rpc-bounds.py
+EXTRA_DIST += tests/integration/test-rpc-bounds.py
+
+# libvirt live migration over TLS between two namespaced hosts (real TCG guest).
+TESTS += tests/e2e/test-migration-tls.py
+EXTRA_DIST += tests/e2e/test-migration-tls.py
+
+# Bad RPC input against the running conductor, scheduler and compute.
+TESTS += tests/integration/test-bad-input-daemons.py
+EXTRA_DIST += tests/integration/test-bad-input-daemons.py

@@ -36,6 +36,11 @@ const TernOpt tern_opts_libvirt[] = {
       "Address other hosts use to reach this host for live migration." },
     { "libvirt", "live_migration_uri", TERN_OPT_STRING, NULL,
       "Deprecated in Nova: destination libvirt URI template with %s for the host." },
+    { "libvirt", "live_migration_with_native_tls", TERN_OPT_BOOL, "false",
+      "Encrypt the QEMU migration stream (memory and disks) with QEMU's own TLS "
+      "(VIR_MIGRATE_TLS); each host's qemu.conf needs default_tls_x509_cert_dir "
+      "(or migrate_tls_x509_cert_dir) with ca-cert.pem, server-cert.pem, server-key.pem, "
+      "client-cert.pem and client-key.pem." },
     { "libvirt", "live_migration_bandwidth", TERN_OPT_INT, "0",
       "Largest migration bandwidth in MiB/s (0 = no limit).", .min = 0, .max = 1000000 },
     { "libvirt", "live_migration_downtime", TERN_OPT_INT, "500",

@@ -21,6 +21,8 @@
  *   fail(name)        -> nova.exception.InstanceNotFound(instance_id=name)
  *   boom()            -> a plain tern error
  *   slow(secs)        -> sleeps, then "done"
+ *   hold(secs)        -> sleeps, counting the handlers running at once;
+ *                        held_max() returns the most seen at one time
  *   record(**kw)      -> remembers kw (for casts); recorded() returns them all
  *   select_destinations(spec_obj, instance_uuids, ...) (topic scheduler, 4.5):
  *                        decodes the RequestSpec and answers a summary of
@@ -69,6 +71,28 @@ h_slow(const TernRpcRequest *req, gpointer data, GError **error)
     double secs = json_number_value(json_object_get(req->args, "secs"));
     g_usleep((gulong)(secs * G_USEC_PER_SEC));
     return json_string("done");
+}
+
+static gint held_now, held_max;
+
+static json_t *
+h_hold(const TernRpcRequest *req, gpointer data, GError **error)
+{
+    gint now = g_atomic_int_add(&held_now, 1) + 1;
+    gint max;
+    while ((max = g_atomic_int_get(&held_max)) < now &&
+           !g_atomic_int_compare_and_exchange(&held_max, max, now))
+        ;
+    double secs = json_number_value(json_object_get(req->args, "secs"));
+    g_usleep((gulong)(secs * G_USEC_PER_SEC));
+    g_atomic_int_add(&held_now, -1);
+    return json_string("done");
+}
+
+static json_t *
+h_held_max(const TernRpcRequest *req, gpointer data, GError **error)
+{
+    return json_integer(g_atomic_int_get(&held_max));
 }
 
 static json_t *
@@ -180,6 +204,8 @@ static const TernRpcMethod methods[] = {
     { NULL, "fail", "6.1", h_fail },
     { NULL, "boom", "6.1", h_boom },
     { NULL, "slow", "6.1", h_slow },
+    { NULL, "hold", "6.1", h_hold },
+    { NULL, "held_max", "6.1", h_held_max },
     { NULL, "record", "6.1", h_record },
     { NULL, "recorded", "6.1", h_recorded },
     { "baseapi", "ping", "1.1", h_ping },
