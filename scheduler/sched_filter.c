@@ -237,6 +237,46 @@ cpu_explain(TernSchedFilterCtx *ctx, GString *out)
                                ctx->cpu_forbidden);
 }
 
+/* GuestOSArchFilter: the guest OS must be built for the guest's arch on
+ * that host: the requested one (hw_architecture or
+ * hw_emulation_architecture), else the host's own (osinfo-db and tern's
+ * guest-os-rules.ini, fleet/guest_os_rules.h). */
+static gboolean
+guest_os_filter(const TernSchedHost *h, TernSchedFilterCtx *ctx)
+{
+    const TernSchedRequest *r = ctx->req;
+    if (!r->os_checked || r->os_any_arch)
+        return TRUE;
+    if (r->arch_name ? r->os_arch_ok : (gboolean) ((r->os_arch_bits >> h->arch) & 1))
+        return TRUE;
+    ctx->os_refused[r->arch_name ? r->arch : h->arch]++;
+    return FALSE;
+}
+
+static void
+guest_os_explain(TernSchedFilterCtx *ctx, GString *out)
+{
+    const TernSchedRequest *r = ctx->req;
+    if (!r->os_id) {
+        g_string_append_printf(out, "os_distro '%s'%s%s%s is unknown to osinfo-db and to tern's "
+                               "guest OS rules (guest-os-rules.ini)", r->os_distro,
+                               r->os_version ? " (os_version '" : "",
+                               r->os_version ? r->os_version : "", r->os_version ? "')" : "");
+        return;
+    }
+    g_string_append_printf(out, "guest OS %s is built for %s only, not for", r->os_id,
+                           r->os_arches ? r->os_arches : "no arch");
+    gboolean first = TRUE;
+    for (guint a = 0; a < TERN_SCHED_ARCH_N; a++) {
+        if (!ctx->os_refused[a])
+            continue;
+        const char *name = r->arch_name && a == r->arch ? r->arch_name
+                           : a ? tern_cpu_arch_name((TernCpuArch) a) : "another arch";
+        g_string_append_printf(out, "%s %s (%u)", first ? "" : ",", name, ctx->os_refused[a]);
+        first = FALSE;
+    }
+}
+
 /* Nova's ServerGroupAntiAffinityFilter / ServerGroupAffinityFilter: the
  * hosts of the group's members (the claim checks it again under the
  * group's row lock, db/server_groups.h). */
@@ -305,6 +345,7 @@ static const TernSchedFilter filters[] = {
     { "RamFilter", ram_filter, ram_explain },
     { "CoreFilter", core_filter, core_explain },
     { "DiskFilter", disk_filter, disk_explain },
+    { "GuestOSArchFilter", guest_os_filter, guest_os_explain },
     { "CpuModelFilter", cpu_filter, cpu_explain },
     { "ServerGroupAntiAffinityFilter", group_anti_affinity_filter, group_anti_affinity_explain },
     { "ServerGroupAffinityFilter", group_affinity_filter, group_affinity_explain },

@@ -16,6 +16,10 @@
  *                            machine type must be offered
  *   RamFilter, CoreFilter, DiskFilter
  *                            used + requested <= (total - reserved) * ratio
+ *   GuestOSArchFilter        the image's guest OS (os_distro, os_version)
+ *                            is built for the arch the guest would have on
+ *                            the host (hw_architecture, else the host's):
+ *                            osinfo-db + guest-os-rules.ini
  *   CpuModelFilter           the CPU the guest needs (model, features, CPU
  *                            traits, mitigations) within the guest CPU the
  *                            host offers; for a live migration within the
@@ -42,6 +46,8 @@ typedef struct {
     guint32 missing[TERN_CPU_SET_MAX];
     /* Compute filter. */
     guint down, disabled;
+    /* GuestOSArchFilter: hosts refused per guest arch (TernCpuArch). */
+    guint os_refused[TERN_SCHED_ARCH_N];
     /* FeatureGatesFilter: the last gate's refusal (docs/fleet.md §1). */
     char gate_reason[512];
 } TernSchedFilterCtx;

@@ -25,6 +25,7 @@ typedef struct {
     char *default_az;
     gboolean single_guest_endianness;   /* [filter_scheduler] single_guest_endianness */
     TernGates *gates;                   /* [feature_gates] file, overrides; may be NULL */
+    TernGuestOsRules *os_rules;         /* osinfo-db + [compute] guest_os_rules */
     TernRpcTransport *transport;
     TernRpcServer *server;
     guint connect_source;
@@ -210,8 +211,10 @@ select_destinations(const TernRpcRequest *req, gpointer user_data, GError **erro
     g_autoptr(TernObject) spec = tern_object_from_primitive(spec_json, "RequestSpec", &err);
     g_autoptr(TernSchedRequest) r = spec ? tern_sched_request_from_spec(s->policy.cpudb, spec,
                                                                         &err) : NULL;
-    if (r)
+    if (r) {
         r->gates = s->gates;
+        tern_sched_request_set_guest_os(r, s->os_rules);
+    }
     if (!r || resolve_move(s, r, &err) < 0 || resolve_group(s, r, &err) < 0) {
         if (err->domain == TERN_DB_ERROR) {
             g_propagate_error(error, g_steal_pointer(&err));
@@ -271,6 +274,7 @@ scheduler_free(Scheduler *s)
     g_free(s->db_url);
     g_free(s->default_az);
     tern_gates_free(s->gates);
+    tern_guest_os_rules_free(s->os_rules);
     g_free(s);
 }
 
@@ -339,6 +343,12 @@ tern_scheduler_service_start(TernService *svc, GError **error)
     s->single_guest_endianness =
         tern_config_get_bool(conf, "filter_scheduler", "single_guest_endianness");
     if (load_gates(s, conf, error) < 0)
+        return -1;
+    /* GuestOSArchFilter: the same rules as the computes use. */
+    const char *rules_opt = tern_config_get_string(conf, "compute", "guest_os_rules");
+    g_autofree char *rules_path = rules_opt && *rules_opt ? g_strdup(rules_opt)
+                                                          : tern_guest_os_rules_default_path();
+    if (!(s->os_rules = tern_guest_os_rules_load(rules_path, error)))
         return -1;
     if (!(s->filters = tern_sched_filters_from_names(
               tern_config_get_list(conf, "filter_scheduler", "enabled_filters"), error)))

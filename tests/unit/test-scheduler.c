@@ -12,6 +12,7 @@
 #include "scheduler/sched_selection.h"
 
 static const TernCpuDb *cpudb;
+static TernGuestOsRules *os_rules;   /* osinfo-db + etc/tern/guest-os-rules.ini */
 
 /* ---- fleet --------------------------------------------------------------- */
 
@@ -116,6 +117,7 @@ request(int vcpus, int ram, int disk, const char *extra_specs, const char *props
     g_assert_no_error(err);
     TernSchedRequest *r = tern_sched_request_from_spec(cpudb, o, &err);
     g_assert_no_error(err);
+    tern_sched_request_set_guest_os(r, os_rules);
     return r;
 }
 
@@ -123,7 +125,8 @@ static GPtrArray *
 default_filters(void)
 {
     const char *names[] = { "ComputeFilter", "AvailabilityZoneFilter", "ImagePropertiesFilter",
-                            "RamFilter", "CoreFilter", "DiskFilter", "CpuModelFilter", NULL };
+                            "RamFilter", "CoreFilter", "DiskFilter", "GuestOSArchFilter",
+                            "CpuModelFilter", NULL };
     g_autoptr(GError) err = NULL;
     GPtrArray *f = tern_sched_filters_from_names(names, &err);
     g_assert_no_error(err);
@@ -176,6 +179,55 @@ check_set(TernSchedCache *c, TernSchedRequest *r, const char *expected)
 }
 
 /* ---- filter tests -------------------------------------------------------- */
+
+/* GuestOSArchFilter: osinfo-db says which arches an OS is built for. */
+static void
+test_guest_os(void)
+{
+    g_autoptr(TernSchedCache) c = fleet();
+    const char *x86 = "bdw bdw-md hsw hsw-md icl icl-md skl skl-md tcg";
+    /* Windows 10 is built for x86 only: the x86_64 hosts (tcg runs x86_64 guests). */
+    check_set(c, request(1, 512, 1, NULL, "{\"os_distro\": \"win10\"}", NULL), x86);
+    /* Debian 12 (guest-os-rules.ini adds ppc64le): every host; Nova's
+     * os_distro + os_version spelling resolves to the same OS. */
+    check_set(c, request(1, 512, 1, NULL, "{\"os_distro\": \"debian12\"}", NULL),
+              "bdw bdw-md hsw hsw-md icl icl-md p8 p9 skl skl-md tcg");
+    check_set(c, request(1, 512, 1, NULL, "{\"os_distro\": \"debian\", \"os_version\": \"12\"}",
+                         NULL), "bdw bdw-md hsw hsw-md icl icl-md p8 p9 skl skl-md tcg");
+    /* Windows 10 as a ppc64le guest: nowhere, the reason names the rule. */
+    TernSchedRequest *r = request(1, 512, 1, NULL,
+                                  "{\"os_distro\": \"win10\", \"hw_architecture\": \"ppc64le\"}",
+                                  NULL);
+    g_assert_cmpstr(r->os_id, ==, "win10");
+    g_autofree char *why = NULL;
+    g_autofree char *got = passing(c, r, &why);
+    g_assert_cmpstr(got, ==, "");
+    g_assert_nonnull(strstr(why, "GuestOSArchFilter removed 3 hosts: guest OS win10 is built "
+                                 "for i686, x86_64 only, not for ppc64le (3)"));
+    tern_sched_request_free(r);
+    /* No arch asked: the guest would have the host's arch. */
+    r = request(1, 512, 1, NULL, "{\"os_distro\": \"win10\"}", NULL);
+    g_clear_pointer(&why, g_free);
+    g_clear_pointer(&got, g_free);
+    got = passing(c, r, &why);
+    g_assert_nonnull(strstr(why, "GuestOSArchFilter removed 2 hosts: guest OS win10 is built "
+                                 "for i686, x86_64 only, not for ppc64le (2)"));
+    tern_sched_request_free(r);
+    /* An OS neither source knows: no host, and the reason says so. */
+    r = request(1, 512, 1, NULL, "{\"os_distro\": \"no-such-os\"}", NULL);
+    g_assert_null(r->os_id);
+    g_clear_pointer(&why, g_free);
+    g_clear_pointer(&got, g_free);
+    got = passing(c, r, &why);
+    g_assert_cmpstr(got, ==, "");
+    g_assert_nonnull(strstr(why, "GuestOSArchFilter removed 11 hosts: os_distro 'no-such-os' "
+                                 "is unknown to osinfo-db"));
+    tern_sched_request_free(r);
+    /* Without rules (or without os_distro) the filter keeps every host. */
+    r = request(1, 512, 1, NULL, "{\"os_distro\": \"no-such-os\"}", NULL);
+    tern_sched_request_set_guest_os(r, NULL);
+    check_set(c, r, "bdw bdw-md hsw hsw-md icl icl-md p8 p9 skl skl-md tcg");
+}
 
 static void
 test_arch(void)
@@ -575,8 +627,13 @@ main(int argc, char **argv)
     g_autoptr(GError) err = NULL;
     cpudb = tern_cpu_db_get(&err);
     g_assert_no_error(err);
+    g_autofree char *rules_path = g_build_filename(g_getenv("TERN_SRCDIR"), "etc", "tern",
+                                                   "guest-os-rules.ini", NULL);
+    os_rules = tern_guest_os_rules_load(rules_path, &err);
+    g_assert_no_error(err);
     g_test_add_func("/scheduler/filter/arch", test_arch);
     g_test_add_func("/scheduler/filter/cpu", test_cpu);
+    g_test_add_func("/scheduler/filter/guest-os", test_guest_os);
     g_test_add_func("/scheduler/filter/host-lists", test_host_lists);
     g_test_add_func("/scheduler/filter/compute-resources", test_compute_and_resources);
     g_test_add_func("/scheduler/filter/move", test_move);
@@ -586,5 +643,7 @@ main(int argc, char **argv)
     g_test_add_func("/scheduler/request/bad", test_bad_requests);
     g_test_add_func("/scheduler/cache", test_cache);
     g_test_add_func("/scheduler/weigh/soft-server-group", test_soft_group_weighers);
-    return g_test_run();
+    int rc = g_test_run();
+    tern_guest_os_rules_free(os_rules);
+    return rc;
 }
