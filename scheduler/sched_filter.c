@@ -145,32 +145,26 @@ disk_explain(TernSchedFilterCtx *ctx, GString *out)
     g_string_append_printf(out, "less than %" G_GINT64_FORMAT " GB disk free", ctx->req->disk_gb);
 }
 
+/* Does the CPU c (offered) give what r needs? Counts why not in ctx when
+ * count is set. */
 static gboolean
-cpu_filter(const TernSchedHost *h, TernSchedFilterCtx *ctx)
+cpu_gives(const TernCpuCompact *c, const TernSchedRequest *r, TernSchedFilterCtx *ctx,
+          gboolean count)
 {
-    const TernSchedRequest *r = ctx->req;
-    if (!r->has_cpu)
-        return TRUE;
-    const TernCpuCompact *c = r->is_move ? &h->host_cpu : &h->guest_cpu;
     const TernCpuCompact *q = &r->cpu;
-    if (q->family != c->family) {
-        /* A guest of another arch family on a host that emulates it: TCG
-         * offers that family's models. Never for a live migration. */
-        if (!r->is_move && q->arch &&
-            (h->triples & tern_sched_triple_bit(q->arch, TERN_SCHED_HV_QEMU, TERN_SCHED_VM_HVM)))
-            return TRUE;
-        ctx->cpu_other_family++;
-        return FALSE;
-    }
     if (q->vendor && q->vendor != c->vendor) {
-        ctx->cpu_vendor++;
+        if (count)
+            ctx->cpu_vendor++;
         return FALSE;
     }
     if (q->gen_max > c->gen_max || (q->gen_exact && q->gen_max != c->gen_max)) {
-        ctx->cpu_generation++;
+        if (count)
+            ctx->cpu_generation++;
         return FALSE;
     }
     if (!tern_cpu_set_is_subset(&q->features, &c->features)) {
+        if (!count)
+            return FALSE;
         /* Features named on top of the model are counted one by one; the
          * model's own as "older than the model". */
         guint64 model_miss = 0;
@@ -191,11 +185,43 @@ cpu_filter(const TernSchedHost *h, TernSchedFilterCtx *ctx)
         TernCpuFeatureSet both;
         tern_cpu_set_intersect(&both, &r->forbidden, &c->features);
         if (!tern_cpu_set_is_empty(&both)) {
-            ctx->cpu_forbidden++;
+            if (count)
+                ctx->cpu_forbidden++;
             return FALSE;
         }
     }
     return TRUE;
+}
+
+static gboolean
+cpu_filter(const TernSchedHost *h, TernSchedFilterCtx *ctx)
+{
+    const TernSchedRequest *r = ctx->req;
+    if (!r->has_cpu)
+        return TRUE;
+    const TernCpuCompact *c = r->is_move ? &h->host_cpu : &h->guest_cpu;
+    const TernCpuCompact *q = &r->cpu;
+    /* A guest the host runs under TCG (another arch family it emulates, or
+     * emulation asked): it gets one of the models QEMU emulates there
+     * (domain capabilities of that arch under virt type qemu), not the
+     * host's CPU. Never for a live migration (same arch only). */
+    if (!r->is_move && q->arch &&
+        (q->family != c->family || r->emulated) &&
+        (h->triples & tern_sched_triple_bit(q->arch, TERN_SCHED_HV_QEMU, TERN_SCHED_VM_HVM))) {
+        for (guint i = 0; i < h->tcg_ncpus; i++)
+            if (h->tcg_cpus[i].family == q->family && cpu_gives(&h->tcg_cpus[i], r, ctx, FALSE))
+                return TRUE;
+        if (h->tcg_ncpus)
+            ctx->cpu_tcg++;
+        else
+            ctx->cpu_tcg_unknown++;
+        return FALSE;
+    }
+    if (q->family != c->family) {
+        ctx->cpu_other_family++;
+        return FALSE;
+    }
+    return cpu_gives(c, r, ctx, TRUE);
 }
 
 static void
@@ -235,6 +261,12 @@ cpu_explain(TernSchedFilterCtx *ctx, GString *out)
     if (ctx->cpu_forbidden)
         g_string_append_printf(out, "%shas a forbidden feature (%u)", out->len > start ? ", " : "",
                                ctx->cpu_forbidden);
+    if (ctx->cpu_tcg)
+        g_string_append_printf(out, "%sno CPU model QEMU emulates there under TCG gives it (%u)",
+                               out->len > start ? ", " : "", ctx->cpu_tcg);
+    if (ctx->cpu_tcg_unknown)
+        g_string_append_printf(out, "%semulates the arch but reported no TCG CPU models (%u)",
+                               out->len > start ? ", " : "", ctx->cpu_tcg_unknown);
 }
 
 /* GuestOSArchFilter: the guest OS must be built for the guest's arch on

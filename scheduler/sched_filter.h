@@ -22,8 +22,10 @@
  *                            osinfo-db + guest-os-rules.ini
  *   CpuModelFilter           the CPU the guest needs (model, features, CPU
  *                            traits, mitigations) within the guest CPU the
- *                            host offers; for a live migration within the
- *                            destination's host CPU
+ *                            host offers; for a guest the host runs under
+ *                            TCG within one of the models QEMU emulates
+ *                            there (guest_cpu.tcg_models); for a live
+ *                            migration within the destination's host CPU
  * Before the filters (as Nova's host manager does): ignore_hosts (and the
  * source of a move), force_hosts / force_nodes, requested_destination. */
 #ifndef TERN_SCHED_FILTER_H
@@ -43,6 +45,7 @@ typedef struct {
     gboolean az_ok;             /* the request's zone is the hosts' zone */
     /* CpuModelFilter: why hosts failed. */
     guint cpu_other_family, cpu_generation, cpu_vendor, cpu_forbidden, cpu_older;
+    guint cpu_tcg, cpu_tcg_unknown;   /* emulated guest: no TCG model fits / none reported */
     guint32 missing[TERN_CPU_SET_MAX];
     /* Compute filter. */
     guint down, disabled;

@@ -2,9 +2,11 @@
  * capacities) from its database rows. */
 #include "scheduler/sched_host.h"
 
+#include <jansson.h>
 #include <string.h>
 
 #include "common/log.h"
+#include "rpc/rpc.h"
 
 int
 tern_sched_hv_from_name(const char *name)
@@ -39,8 +41,11 @@ tern_sched_host_clear(TernSchedHost *h)
     g_free(h->nodename);
     g_free(h->uuid);
     g_strfreev(h->machine_types);
+    g_free(h->tcg_cpus);
     h->host = h->nodename = h->uuid = NULL;
     h->machine_types = NULL;
+    h->tcg_cpus = NULL;
+    h->tcg_ncpus = 0;
 }
 
 void
@@ -188,6 +193,39 @@ tern_sched_host_set_node(TernSchedHost *h, const TernCpuDb *cpudb, const TernDbC
     /* A host that reported no guest CPU offers what its CPU is. */
     if (!h->guest_cpu.family)
         h->guest_cpu = h->host_cpu;
+    tern_sched_host_set_tcg_models(h, cpudb, n->guest_cpu);
+}
+
+void
+tern_sched_host_set_tcg_models(TernSchedHost *h, const TernCpuDb *cpudb,
+                               const char *guest_cpu_json)
+{
+    g_clear_pointer(&h->tcg_cpus, g_free);
+    h->tcg_ncpus = 0;
+    if (!guest_cpu_json || !strstr(guest_cpu_json, "tcg_models"))
+        return;
+    g_autoptr(json_t) gc = json_loads(guest_cpu_json, 0, NULL);
+    json_t *tcg = json_object_get(gc, "tcg_models");
+    if (!json_is_object(tcg))
+        return;
+    g_autoptr(GArray) out = g_array_new(FALSE, FALSE, sizeof(TernCpuCompact));
+    const char *arch_name;
+    json_t *models;
+    json_object_foreach(tcg, arch_name, models) {
+        TernCpuArch arch = tern_cpu_arch_from_name(arch_name);
+        size_t i;
+        json_t *m;
+        json_array_foreach(models, i, m) {
+            TernCpuCompact c;
+            if (arch == TERN_CPU_ARCH_NONE || !json_is_string(m) || out->len >= 256)
+                continue;
+            g_autoptr(GError) err = NULL;
+            if (compact_memo(cpudb, arch, json_string_value(m), NULL, &c, &err))
+                g_array_append_val(out, c);
+        }
+    }
+    h->tcg_ncpus = out->len;
+    h->tcg_cpus = out->len ? (TernCpuCompact *) g_array_free(g_steal_pointer(&out), FALSE) : NULL;
 }
 
 void

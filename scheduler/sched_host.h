@@ -64,6 +64,12 @@ typedef struct {
     char *uuid;                 /* compute node uuid */
     char **machine_types;       /* NULL-terminated */
     gint64 hv_version;          /* hypervisor (QEMU) version, libvirt's encoding; 0 unknown */
+    /* CpuModelFilter for a guest the host runs under TCG (another arch
+     * family, or hw_emulation_architecture): it gets one of the models QEMU
+     * emulates, never the host's CPU. The compute reports them per arch
+     * (guest_cpu.tcg_models, docs/tern-rpc.md); compact, each with its arch. */
+    TernCpuCompact *tcg_cpus;
+    guint tcg_ncpus;
 } TernSchedHost;
 
 TernSchedHost *tern_sched_host_new(void);
@@ -80,6 +86,12 @@ void tern_sched_host_set_node(TernSchedHost *h, const TernCpuDb *cpudb,
 /* Capacities and weigher bases from the inventory fields (vcpus,
  * memory_mb, local_gb, reserved_*, *_ratio). */
 void tern_sched_host_finish(TernSchedHost *h);
+/* The TCG models of h from the guest_cpu JSON of its compute node row
+ * ("tcg_models": {arch: [model, ...]}); models cpu_map does not know are
+ * skipped. */
+void tern_sched_host_set_tcg_models(TernSchedHost *h, const TernCpuDb *cpudb,
+                                    const char *guest_cpu_json);
+
 /* Service fields from a services row (NULL: no row). */
 void tern_sched_host_set_service(TernSchedHost *h, const TernDbService *svc);
 

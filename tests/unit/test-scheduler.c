@@ -44,8 +44,12 @@ host(const char *name, TernCpuArch arch, const char *model, const char *flag, gb
     h->triples = tern_sched_triple_bit(arch, TERN_SCHED_HV_QEMU, TERN_SCHED_VM_HVM);
     if (kvm)
         h->triples |= tern_sched_triple_bit(arch, TERN_SCHED_HV_KVM, TERN_SCHED_VM_HVM);
-    if (emulates)
+    if (emulates) {
         h->triples |= tern_sched_triple_bit(emulates, TERN_SCHED_HV_QEMU, TERN_SCHED_VM_HVM);
+        /* What QEMU 10 emulates (tests/data/hosts/x86_64/domcapabilities-ppc64le-qemu.xml). */
+        tern_sched_host_set_tcg_models(h, cpudb, "{\"tcg_models\": {\"ppc64le\": [\"POWER10\", "
+                                       "\"POWER9\", \"POWER8\", \"POWER7\"]}}");
+    }
     h->vcpus = 16;
     h->memory_mb = 32768;
     h->local_gb = 500;
@@ -272,6 +276,63 @@ test_cpu(void)
     check_set(c, request(1, 512, 1, "{\"tern:cpu_model\": \"POWER9\"}",
                          "{\"hw_architecture\": \"ppc64le\"}", NULL),
               "p9 tcg");
+}
+
+/* A guest the host runs under TCG gets a model QEMU emulates there, not
+ * the host's CPU: the request is compared with the host's TCG models. */
+static void
+test_cpu_tcg(void)
+{
+    g_autoptr(TernSchedCache) c = tern_sched_cache_new();
+    const TernCpuArch X = TERN_CPU_ARCH_X86_64, P = TERN_CPU_ARCH_PPC64LE;
+    /* tcg10 emulates POWER7..POWER10 (QEMU 10); tcg-old only up to POWER8;
+     * tcg-unreported says nothing (a compute older than tcg_models). */
+    tern_sched_cache_put(c, host("tcg10", X, "Icelake-Server", NULL, FALSE, P), FALSE);
+    TernSchedHost *h = host("tcg-old", X, "Icelake-Server", NULL, FALSE, P);
+    tern_sched_host_set_tcg_models(h, cpudb, "{\"arch\": \"x86_64\", \"tcg_models\": "
+                                   "{\"ppc64le\": [\"POWER7\", \"POWER8\"], \"sparc\": [\"x\"]}}");
+    g_assert_cmpuint(h->tcg_ncpus, ==, 2);
+    tern_sched_cache_put(c, h, FALSE);
+    h = host("tcg-unreported", X, "Icelake-Server", NULL, FALSE, P);
+    tern_sched_host_set_tcg_models(h, cpudb, "{\"arch\": \"x86_64\"}");
+    g_assert_cmpuint(h->tcg_ncpus, ==, 0);
+    tern_sched_cache_put(c, h, FALSE);
+    /* p9x: a TCG-only POWER9 host emulating x86_64 with what TCG can do there
+     * (domain capabilities' usable models: no Skylake, no md-clear). */
+    h = host("p9x", P, "POWER9", NULL, FALSE, X);
+    tern_sched_host_set_tcg_models(h, cpudb, "{\"tcg_models\": {\"x86_64\": [\"qemu64\", "
+                                   "\"Nehalem\", \"Westmere\", \"Conroe\", \"Penryn\"]}}");
+    tern_sched_cache_put(c, h, FALSE);
+    tern_sched_cache_put(c, host("p9", P, "POWER9", NULL, TRUE, 0), FALSE);
+
+    const char *ppc = "{\"hw_architecture\": \"ppc64le\"}";
+    check_set(c, request(1, 512, 1, NULL, ppc, NULL), "p9 p9x tcg-old tcg-unreported tcg10");
+    check_set(c, request(1, 512, 1, "{\"tern:cpu_model\": \"POWER8\"}", ppc, NULL),
+              "p9 p9x tcg-old tcg10");
+    TernSchedRequest *r = request(1, 512, 1, "{\"tern:cpu_model\": \"POWER9\"}", ppc, NULL);
+    g_autofree char *why = NULL;
+    g_autofree char *got = passing(c, r, &why);
+    g_assert_cmpstr(got, ==, "p9 p9x tcg10");
+    g_assert_nonnull(strstr(why, "CpuModelFilter removed 2 hosts: POWER9: "
+                                 "no CPU model QEMU emulates there under TCG gives it (1), "
+                                 "emulates the arch but reported no TCG CPU models (1)"));
+    tern_sched_request_free(r);
+    /* x86_64 guests on p9x get TCG's models: Nehalem yes, Skylake or
+     * md-clear no (never p9x's own CPU, whatever it is). */
+    const char *x86 = "{\"hw_architecture\": \"x86_64\"}";
+    check_set(c, request(1, 512, 1, "{\"tern:cpu_model\": \"Nehalem\"}", x86, NULL),
+              "p9x tcg-old tcg-unreported tcg10");
+    check_set(c, request(1, 512, 1, "{\"tern:cpu_model\": \"Skylake-Client-IBRS\"}", x86, NULL),
+              "tcg-old tcg-unreported tcg10");
+    check_set(c, request(1, 512, 1, "{\"tern:cpu_flags\": \"+md-clear\"}", x86, NULL), "");
+    /* Emulation asked: TCG's models, not the Icelake host CPU of the x86
+     * hosts (which reported no x86_64 TCG models). */
+    const char *emu = "{\"hw_emulation_architecture\": \"x86_64\"}";
+    check_set(c, request(1, 512, 1, "{\"tern:cpu_model\": \"Skylake-Client-IBRS\"}", emu, NULL),
+              "");
+    check_set(c, request(1, 512, 1, "{\"tern:cpu_model\": \"Nehalem\"}", emu, NULL), "p9x");
+    check_set(c, request(1, 512, 1, "{\"tern:cpu_model\": \"POWER10\"}",
+                         "{\"hw_emulation_architecture\": \"ppc64le\"}", NULL), "tcg10");
 }
 
 static void
@@ -634,6 +695,7 @@ main(int argc, char **argv)
     g_test_add_func("/scheduler/filter/arch", test_arch);
     g_test_add_func("/scheduler/filter/cpu", test_cpu);
     g_test_add_func("/scheduler/filter/guest-os", test_guest_os);
+    g_test_add_func("/scheduler/filter/cpu-tcg", test_cpu_tcg);
     g_test_add_func("/scheduler/filter/host-lists", test_host_lists);
     g_test_add_func("/scheduler/filter/compute-resources", test_compute_and_resources);
     g_test_add_func("/scheduler/filter/move", test_move);
