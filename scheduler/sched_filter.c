@@ -145,21 +145,19 @@ disk_explain(TernSchedFilterCtx *ctx, GString *out)
     g_string_append_printf(out, "less than %" G_GINT64_FORMAT " GB disk free", ctx->req->disk_gb);
 }
 
-/* Does the CPU c (offered) give what r needs? Counts why not in ctx when
- * count is set. */
+/* Does the CPU c (offered) give what r needs? When not, adds `count` (the
+ * number of hosts offering c; 0: do not count) to the reasons in ctx. */
 static gboolean
 cpu_gives(const TernCpuCompact *c, const TernSchedRequest *r, TernSchedFilterCtx *ctx,
-          gboolean count)
+          guint count)
 {
     const TernCpuCompact *q = &r->cpu;
     if (q->vendor && q->vendor != c->vendor) {
-        if (count)
-            ctx->cpu_vendor++;
+        ctx->cpu_vendor += count;
         return FALSE;
     }
     if (q->gen_max > c->gen_max || (q->gen_exact && q->gen_max != c->gen_max)) {
-        if (count)
-            ctx->cpu_generation++;
+        ctx->cpu_generation += count;
         return FALSE;
     }
     if (!tern_cpu_set_is_subset(&q->features, &c->features)) {
@@ -173,32 +171,30 @@ cpu_gives(const TernCpuCompact *c, const TernSchedRequest *r, TernSchedFilterCtx
             guint64 extra = miss & r->cpu_extra.w[w];
             model_miss |= miss & ~extra;
             while (extra) {
-                ctx->missing[w * 64 + __builtin_ctzll(extra)]++;
+                ctx->missing[w * 64 + __builtin_ctzll(extra)] += count;
                 extra &= extra - 1;
             }
         }
         if (model_miss)
-            ctx->cpu_older++;
+            ctx->cpu_older += count;
         return FALSE;
     }
     if (r->has_forbidden) {
         TernCpuFeatureSet both;
         tern_cpu_set_intersect(&both, &r->forbidden, &c->features);
         if (!tern_cpu_set_is_empty(&both)) {
-            if (count)
-                ctx->cpu_forbidden++;
+            ctx->cpu_forbidden += count;
             return FALSE;
         }
     }
     return TRUE;
 }
 
+/* The per-host rules: another arch family, TCG. */
 static gboolean
-cpu_filter(const TernSchedHost *h, TernSchedFilterCtx *ctx)
+cpu_filter_host(const TernSchedHost *h, TernSchedFilterCtx *ctx)
 {
     const TernSchedRequest *r = ctx->req;
-    if (!r->has_cpu)
-        return TRUE;
     const TernCpuCompact *c = r->is_move ? &h->host_cpu : &h->guest_cpu;
     const TernCpuCompact *q = &r->cpu;
     /* A guest the host runs under TCG (another arch family it emulates, or
@@ -209,7 +205,7 @@ cpu_filter(const TernSchedHost *h, TernSchedFilterCtx *ctx)
         (q->family != c->family || r->emulated) &&
         (h->triples & tern_sched_triple_bit(q->arch, TERN_SCHED_HV_QEMU, TERN_SCHED_VM_HVM))) {
         for (guint i = 0; i < h->tcg_ncpus; i++)
-            if (h->tcg_cpus[i].family == q->family && cpu_gives(&h->tcg_cpus[i], r, ctx, FALSE))
+            if (h->tcg_cpus[i].family == q->family && cpu_gives(&h->tcg_cpus[i], r, ctx, 0))
                 return TRUE;
         if (h->tcg_ncpus)
             ctx->cpu_tcg++;
@@ -221,13 +217,50 @@ cpu_filter(const TernSchedHost *h, TernSchedFilterCtx *ctx)
         ctx->cpu_other_family++;
         return FALSE;
     }
-    return cpu_gives(c, r, ctx, TRUE);
+    return cpu_gives(c, r, ctx, 1);
+}
+
+enum { CPU_UNKNOWN = 0, CPU_PASS, CPU_FAIL, CPU_PER_HOST };
+
+/* Decided once per distinct CPU of the fleet (the host's CPU id) and
+ * request; the reasons of the hosts refused that way are counted per id and
+ * spelled out by cpu_explain. Hosts without an id, guests of another
+ * family and emulated guests take the per-host rules. */
+static gboolean
+cpu_filter(const TernSchedHost *h, TernSchedFilterCtx *ctx)
+{
+    const TernSchedRequest *r = ctx->req;
+    if (!r->has_cpu)
+        return TRUE;
+    guint16 id = r->is_move ? h->host_cpu_id : h->guest_cpu_id;
+    if (id && !r->emulated) {
+        guint8 v = ctx->cpu_verdict[id];
+        if (v == CPU_UNKNOWN) {
+            const TernCpuCompact *c = r->is_move ? &h->host_cpu : &h->guest_cpu;
+            v = c->family != r->cpu.family ? CPU_PER_HOST
+                : cpu_gives(c, r, ctx, 0) ? CPU_PASS : CPU_FAIL;
+            ctx->cpu_verdict[id] = v;
+        }
+        if (v == CPU_PASS)
+            return TRUE;
+        if (v == CPU_FAIL) {
+            ctx->cpu_fails[id]++;
+            return FALSE;
+        }
+    }
+    return cpu_filter_host(h, ctx);
 }
 
 static void
 cpu_explain(TernSchedFilterCtx *ctx, GString *out)
 {
     const TernSchedRequest *r = ctx->req;
+    /* The hosts refused per distinct CPU: their reasons, times their number. */
+    for (guint id = 1; id < TERN_SCHED_CPU_IDS; id++) {
+        if (ctx->cpu_fails[id])
+            cpu_gives(tern_sched_cpu_by_id((guint16) id), r, ctx, ctx->cpu_fails[id]);
+        ctx->cpu_fails[id] = 0;
+    }
     g_string_append_printf(out, "%s: ", r->cpu_desc ? r->cpu_desc : "requested CPU");
     gsize start = out->len;
     /* The features most hosts lacked, most first (at most 5). */

@@ -46,6 +46,10 @@ typedef struct {
     /* CpuModelFilter: why hosts failed. */
     guint cpu_other_family, cpu_generation, cpu_vendor, cpu_forbidden, cpu_older;
     guint cpu_tcg, cpu_tcg_unknown;   /* emulated guest: no TCG model fits / none reported */
+    /* CpuModelFilter per distinct CPU id (sched_host.h): the verdict for
+     * this request (0 = not yet decided) and how many hosts it refused. */
+    guint8 cpu_verdict[TERN_SCHED_CPU_IDS];
+    guint cpu_fails[TERN_SCHED_CPU_IDS];
     guint32 missing[TERN_CPU_SET_MAX];
     /* Compute filter. */
     guint down, disabled;

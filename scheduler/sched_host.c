@@ -94,8 +94,10 @@ compact_memo(const TernCpuDb *cpudb, TernCpuArch arch, const char *model,
 {
     g_autoptr(GString) key = g_string_new(NULL);
     g_string_append_printf(key, "%d|%s|", (int) arch, model);
-    for (const char *const *f = features; f && *f; f++)
-        g_string_append_printf(key, "%s,", *f);
+    for (const char *const *f = features; f && *f; f++) {
+        g_string_append(key, *f);
+        g_string_append_c(key, ',');
+    }
     g_mutex_lock(&memo_lock);
     TernCpuCompact *hit = memo ? g_hash_table_lookup(memo, key->str) : NULL;
     if (hit)
@@ -115,6 +117,59 @@ compact_memo(const TernCpuDb *cpudb, TernCpuArch arch, const char *model,
                          g_memdup2(out, sizeof(*out)));
     g_mutex_unlock(&memo_lock);
     return TRUE;
+}
+
+/* The registry of distinct CPUs: append-only, ids index cpu_ids. */
+static GMutex ids_lock;
+static GHashTable *ids;                       /* TernCpuCompact* (in cpu_ids) -> id */
+static TernCpuCompact cpu_ids[TERN_SCHED_CPU_IDS];
+static guint n_ids = 1;                       /* id 0: none */
+
+static guint
+compact_hash(gconstpointer p)
+{
+    const guint8 *b = p;
+    guint h = 2166136261u;                    /* FNV-1a over the flat form */
+    for (gsize i = 0; i < sizeof(TernCpuCompact); i++)
+        h = (h ^ b[i]) * 16777619u;
+    return h;
+}
+
+static gboolean
+compact_equal(gconstpointer a, gconstpointer b)
+{
+    return memcmp(a, b, sizeof(TernCpuCompact)) == 0;
+}
+
+guint16
+tern_sched_cpu_id(const TernCpuCompact *c)
+{
+    if (!c->family)
+        return 0;
+    g_mutex_lock(&ids_lock);
+    if (!ids)
+        ids = g_hash_table_new(compact_hash, compact_equal);
+    guint id = GPOINTER_TO_UINT(g_hash_table_lookup(ids, c));
+    if (!id && n_ids < TERN_SCHED_CPU_IDS) {
+        id = n_ids++;
+        cpu_ids[id] = *c;
+        g_hash_table_insert(ids, &cpu_ids[id], GUINT_TO_POINTER(id));
+    }
+    g_mutex_unlock(&ids_lock);
+    return (guint16) id;
+}
+
+const TernCpuCompact *
+tern_sched_cpu_by_id(guint16 id)
+{
+    return id && id < TERN_SCHED_CPU_IDS ? &cpu_ids[id] : NULL;
+}
+
+void
+tern_sched_host_set_cpu_ids(TernSchedHost *h)
+{
+    h->guest_cpu_id = tern_sched_cpu_id(&h->guest_cpu);
+    h->host_cpu_id = tern_sched_cpu_id(&h->host_cpu);
 }
 
 static gint64
