@@ -403,18 +403,68 @@ gates_explain(TernSchedFilterCtx *ctx, GString *out)
     g_string_append(out, ctx->gate_reason);
 }
 
+/* ---- which filters a request needs ---------------------------------------- */
+
+static gboolean
+az_active(const TernSchedFilterCtx *ctx)
+{
+    return !ctx->az_ok;
+}
+
+static gboolean
+image_props_active(const TernSchedFilterCtx *ctx)
+{
+    return ctx->req->triples_mask || ctx->req->machine_type;
+}
+
+static gboolean
+guest_os_active(const TernSchedFilterCtx *ctx)
+{
+    return ctx->req->os_checked && !ctx->req->os_any_arch;
+}
+
+static gboolean
+cpu_active(const TernSchedFilterCtx *ctx)
+{
+    return ctx->req->has_cpu;
+}
+
+static gboolean
+group_anti_affinity_active(const TernSchedFilterCtx *ctx)
+{
+    const TernSchedRequest *r = ctx->req;
+    return r->group_hosts && g_strcmp0(r->group_policy, "anti-affinity") == 0;
+}
+
+static gboolean
+group_affinity_active(const TernSchedFilterCtx *ctx)
+{
+    const TernSchedRequest *r = ctx->req;
+    return r->group_hosts && g_hash_table_size(r->group_hosts) &&
+           g_strcmp0(r->group_policy, "affinity") == 0;
+}
+
+static gboolean
+gates_active(const TernSchedFilterCtx *ctx)
+{
+    const TernSchedRequest *r = ctx->req;
+    return r->is_move && r->gates && r->arch_name;
+}
+
 static const TernSchedFilter filters[] = {
-    { "ComputeFilter", compute_filter, compute_explain },
-    { "AvailabilityZoneFilter", az_filter, az_explain },
-    { "ImagePropertiesFilter", image_props_filter, image_props_explain },
-    { "RamFilter", ram_filter, ram_explain },
-    { "CoreFilter", core_filter, core_explain },
-    { "DiskFilter", disk_filter, disk_explain },
-    { "GuestOSArchFilter", guest_os_filter, guest_os_explain },
-    { "CpuModelFilter", cpu_filter, cpu_explain },
-    { "ServerGroupAntiAffinityFilter", group_anti_affinity_filter, group_anti_affinity_explain },
-    { "ServerGroupAffinityFilter", group_affinity_filter, group_affinity_explain },
-    { "FeatureGatesFilter", gates_filter, gates_explain },
+    { "ComputeFilter", compute_filter, compute_explain, NULL },
+    { "AvailabilityZoneFilter", az_filter, az_explain, az_active },
+    { "ImagePropertiesFilter", image_props_filter, image_props_explain, image_props_active },
+    { "RamFilter", ram_filter, ram_explain, NULL },
+    { "CoreFilter", core_filter, core_explain, NULL },
+    { "DiskFilter", disk_filter, disk_explain, NULL },
+    { "GuestOSArchFilter", guest_os_filter, guest_os_explain, guest_os_active },
+    { "CpuModelFilter", cpu_filter, cpu_explain, cpu_active },
+    { "ServerGroupAntiAffinityFilter", group_anti_affinity_filter, group_anti_affinity_explain,
+      group_anti_affinity_active },
+    { "ServerGroupAffinityFilter", group_affinity_filter, group_affinity_explain,
+      group_affinity_active },
+    { "FeatureGatesFilter", gates_filter, gates_explain, gates_active },
 };
 
 const TernSchedFilter *
@@ -538,11 +588,18 @@ tern_sched_filter_run_raw(const GPtrArray *filters_, const TernSchedHost *hosts,
     /* One pass: each host goes through the filters in order until one
      * refuses it, which counts the host as that filter's (the same counts
      * as one pass per filter, with each host's fields read once). */
-    guint nf = MIN(filters_->len, 32u);
+    /* Only the filters this request needs (the others keep every host). */
+    guint nf = 0;
     TernSchedFilterFunc funcs[32];
+    const TernSchedFilter *used[32];
     guint removed[32] = { 0 };
-    for (guint f = 0; f < nf; f++)
-        funcs[f] = ((const TernSchedFilter *) filters_->pdata[f])->func;
+    for (guint f = 0; f < MIN(filters_->len, 32u); f++) {
+        const TernSchedFilter *flt = filters_->pdata[f];
+        if (flt->active && !flt->active(ctx))
+            continue;
+        used[nf] = flt;
+        funcs[nf++] = flt->func;
+    }
     m = 0;
     for (guint i = 0; i < n; i++) {
         const TernSchedHost *h = &hosts[idx[i]];
@@ -563,7 +620,7 @@ tern_sched_filter_run_raw(const GPtrArray *filters_, const TernSchedHost *hosts,
     for (guint f = 0; reason && f < nf; f++) {
         if (!removed[f])
             continue;
-        const TernSchedFilter *flt = filters_->pdata[f];
+        const TernSchedFilter *flt = used[f];
         g_autoptr(GString) detail = g_string_new(NULL);
         if (flt->explain)
             flt->explain(ctx, detail);

@@ -62,10 +62,15 @@ typedef struct {
 typedef gboolean (*TernSchedFilterFunc)(const TernSchedHost *h, TernSchedFilterCtx *ctx);
 typedef void (*TernSchedFilterExplain)(TernSchedFilterCtx *ctx, GString *out);
 
+/* FALSE when the filter keeps every host for this request (nothing asked
+ * of it): the pass then leaves it out. */
+typedef gboolean (*TernSchedFilterActive)(const TernSchedFilterCtx *ctx);
+
 typedef struct {
     const char *name;
     TernSchedFilterFunc func;
     TernSchedFilterExplain explain;   /* may be NULL */
+    TernSchedFilterActive active;     /* NULL: always run */
 } TernSchedFilter;
 
 /* The filter of that name, or NULL. */
