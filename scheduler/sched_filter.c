@@ -200,8 +200,9 @@ cpu_filter_host(const TernSchedHost *h, TernSchedFilterCtx *ctx)
     /* A guest the host runs under TCG (another arch family it emulates, or
      * emulation asked): it gets one of the models QEMU emulates there
      * (domain capabilities of that arch under virt type qemu), not the
-     * host's CPU. Never for a live migration (same arch only). */
-    if (!r->is_move && q->arch &&
+     * host's CPU. A live migration only for a guest emulated already (its
+     * recorded CPU against the destination's TCG models). */
+    if ((!r->is_move || r->emulated) && q->arch &&
         (q->family != c->family || r->emulated) &&
         (h->triples & tern_sched_triple_bit(q->arch, TERN_SCHED_HV_QEMU, TERN_SCHED_VM_HVM))) {
         for (guint i = 0; i < h->tcg_ncpus; i++)
