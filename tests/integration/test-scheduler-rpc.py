@@ -232,6 +232,29 @@ try:
     t.ok('CpuModelFilter removed' in got and
          'no CPU model QEMU emulates there under TCG gives it (1)' in got,
          'POWER10 now: NoValidHost, the reason naming the TCG host', got)
+    # A claim by another scheduler changes only the usage columns: seen from
+    # them (same inventory fingerprint); an inventory change reads the row.
+    def wait_set(want, *a, **kw):
+        got = None
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                got = host_set(H.request_spec(*a, **kw))
+            except exception.NoValidHost as e:
+                got = str(e)
+            if got == want:
+                break
+            time.sleep(0.1)
+        return got
+    db.sql("UPDATE compute_nodes SET vcpus_used = vcpus WHERE host = 'p9'")
+    got = wait_set(['tcg'], {}, {'hw_architecture': 'ppc64le'})
+    t.ok(got == ['tcg'], 'p9 filled by another scheduler\'s claims: not chosen', got)
+    db.sql("UPDATE compute_nodes SET vcpus_used = 0, vcpus = 1 WHERE host = 'p9'")
+    got = wait_set(['p9', 'tcg'], {}, {'hw_architecture': 'ppc64le'})
+    t.ok(got == ['p9', 'tcg'] and
+         wait_set(['tcg'], {}, {'hw_architecture': 'ppc64le'}, vcpus=2) == ['tcg'],
+         'p9 released and shrunk to 1 vCPU (a new inventory): 1-vCPU guests only', got)
+    db.sql("UPDATE compute_nodes SET vcpus = 32 WHERE host = 'p9'")
     # A new host appears, and a deleted one goes.
     db.fleet('small', '3', '32', '65536')   # adds h02 (h00, h01 exist)
     db.sql("UPDATE services SET last_seen_up = now() - interval '5 minutes' WHERE host = 'h00'")
