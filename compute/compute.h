@@ -46,7 +46,7 @@
 #include "compute/compute_error.h"
 #include "compute/domain_xml.h"
 #include "compute/guest_lifecycle.h"
-#include "compute/guest_os_rules.h"
+#include "fleet/guest_os_rules.h"
 #include "compute/guest_spec.h"
 #include "compute/host_facts.h"
 #include "compute/host_probe.h"

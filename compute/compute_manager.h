@@ -16,7 +16,7 @@
 #include <libvirt/libvirt.h>
 
 #include "common/config.h"
-#include "compute/guest_os_rules.h"
+#include "fleet/guest_os_rules.h"
 #include "compute/host_facts.h"
 #include "compute/libvirt_conn.h"
 #include "cpu/cpu.h"

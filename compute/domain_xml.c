@@ -337,9 +337,10 @@ tern_compute_build_domain_xml(const TernGuestSpec *s, const TernHostFacts *facts
             g_ptr_array_add(devs, g_strdup_printf("video:%s", video));
         g_ptr_array_add(devs, g_strdup_printf("graphics:%s", graphics));
         g_ptr_array_add(devs, NULL);
+        g_autoptr(GError) rerr = NULL;
         if (tern_guest_os_rules_check(rules, s->os_distro, arch,
-                                      (const char *const *)devs->pdata, error) < 0)
-            return -1;
+                                      (const char *const *)devs->pdata, &rerr) < 0)
+            return fail(error, TERN_COMPUTE_ERROR_UNSUPPORTED, "%s", rerr->message);
     }
 
     TernTopology topo;

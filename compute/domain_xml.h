@@ -12,7 +12,7 @@
 
 #include <glib.h>
 
-#include "compute/guest_os_rules.h"
+#include "fleet/guest_os_rules.h"
 #include "compute/guest_spec.h"
 #include "compute/host_facts.h"
 

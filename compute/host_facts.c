@@ -35,6 +35,7 @@ guest_free(gpointer p)
     g_ptr_array_unref(g->firmwares);
     g_ptr_array_unref(g->cpu_modes);
     g_ptr_array_unref(g->cpu_models);
+    g_ptr_array_unref(g->cpu_models_usable);
     g_free(g);
 }
 
@@ -56,6 +57,7 @@ guest_new(void)
     g->firmwares = str_array();
     g->cpu_modes = str_array();
     g->cpu_models = str_array();
+    g->cpu_models_usable = str_array();
     return g;
 }
 
@@ -237,6 +239,8 @@ tern_host_facts_add_domcaps(TernHostFacts *f, const char *domcaps_xml, GError **
     set_strings(g->firmwares, ctx, "/domainCapabilities/os[@supported='yes']/enum[@name='firmware']/value");
     set_strings(g->cpu_modes, ctx, "/domainCapabilities/cpu/mode[@supported='yes']/@name");
     set_strings(g->cpu_models, ctx, "/domainCapabilities/cpu/mode[@name='custom']/model");
+    set_strings(g->cpu_models_usable, ctx,
+                "/domainCapabilities/cpu/mode[@name='custom']/model[not(@usable='no')]");
     return 0;
 }
 

@@ -39,6 +39,8 @@ typedef struct {
     GPtrArray *firmwares;      /* efi, bios (empty: only the default) */
     GPtrArray *cpu_modes;      /* supported modes: custom, host-model... */
     GPtrArray *cpu_models;     /* models of custom mode */
+    GPtrArray *cpu_models_usable; /* of which those not marked usable='no' (under TCG:
+                                     what QEMU can emulate) */
 } TernGuestFacts;
 
 typedef struct {

@@ -63,6 +63,31 @@ gates(TernComputeManager *m, const TernHostFacts *f)
     return g;
 }
 
+/* The guest CPU the host offers, plus per arch it runs under TCG (virt
+ * type qemu) the models QEMU can emulate there (domain capabilities'
+ * custom models not marked usable='no'): an emulated guest gets one of
+ * those, never the host's CPU (the scheduler's CpuModelFilter reads them). */
+static json_t *
+guest_cpu_json(TernComputeManager *m, const TernHostFacts *f)
+{
+    json_t *gc = tern_compute_cpu_json(m, m->guest_cpu, m->guest_cpu_xml);
+    if (!json_is_object(gc))
+        return gc;
+    json_t *tcg = json_object();
+    for (guint i = 0; f->guests && i < f->guests->len; i++) {
+        const TernGuestFacts *g = f->guests->pdata[i];
+        if (g_strcmp0(g->virt_type, "qemu") != 0 || !g->cpu_models_usable ||
+            !g->cpu_models_usable->len || tern_cpu_arch_from_name(g->arch) == TERN_CPU_ARCH_NONE)
+            continue;
+        json_t *models = json_array();
+        for (guint k = 0; k < g->cpu_models_usable->len; k++)
+            json_array_append_new(models, json_string(g->cpu_models_usable->pdata[k]));
+        json_object_set_new(tcg, g->arch, models);
+    }
+    json_object_set_new(gc, "tcg_models", tcg);
+    return gc;
+}
+
 json_t *
 tern_compute_node_json(TernComputeManager *m, GError **error)
 {
@@ -82,7 +107,7 @@ tern_compute_node_json(TernComputeManager *m, GError **error)
         "local_gb", (json_int_t)f->disk_gb,
         "cpu_info", cpu_info,
         "host_cpu", host_cpu_json(m),
-        "guest_cpu", tern_compute_cpu_json(m, m->guest_cpu, m->guest_cpu_xml),
+        "guest_cpu", guest_cpu_json(m, f),
         "machine_types", machine_types(f),
         "migration_addr", m->migration_addr,
         "gates", gates(m, f));

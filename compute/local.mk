@@ -9,7 +9,6 @@ libtern_compute_a_SOURCES = \
 	compute/xml_util.c compute/xml_util.h \
 	compute/host_facts.c compute/host_facts.h \
 	compute/guest_spec.c compute/guest_spec.h \
-	compute/guest_os_rules.c compute/guest_os_rules.h \
 	compute/domain_xml.c compute/domain_xml.h \
 	compute/arch/arch.c compute/arch/arch.h compute/arch/arch_common.c \
 	compute/arch/x86_64.c compute/arch/ppc64le.c \
@@ -25,9 +24,6 @@ tern_compute_SOURCES = compute/main.c compute/compute_service.c compute/compute_
 	compute/manager_power.c compute/rpc_handlers.c compute/live_migration.c
 tern_compute_LDADD = $(TERN_LIBS)
 tern_compute_DEPENDENCIES = $(TERN_LAYER_LIBS)
-
-# tern's guest OS rules on top of osinfo-db
-dist_pkgdata_DATA += etc/tern/guest-os-rules.ini
 
 # tests
 check_PROGRAMS += tests/unit/test-compute-xml

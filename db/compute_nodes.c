@@ -278,6 +278,34 @@ tern_db_compute_node_get(TernDb *db, const char *host, TernDbComputeNode **out, 
 }
 
 int
+tern_db_compute_node_usage(TernDb *db, const char *host, TernDbComputeNodeUsage *out,
+                           GError **error)
+{
+    const char *params[] = { host };
+    g_autoptr(PGresult) r = tern_db_exec_prepared(db, "tern_compute_node_usage",
+        "SELECT generation, vcpus_used, memory_mb_used, local_gb_used,"
+        " md5(row(uuid, hypervisor_hostname, hypervisor_type, hypervisor_version, arch,"
+        "  supported_instances, machine_types, cpu_info, cpu_model, cpu_features, guest_cpu,"
+        "  guest_cpu_model, guest_cpu_features, vcpus, memory_mb, local_gb, reserved_vcpus,"
+        "  reserved_memory_mb, reserved_disk_gb, cpu_allocation_ratio, ram_allocation_ratio,"
+        "  disk_allocation_ratio, disabled, disabled_reason)::text)"
+        " FROM compute_nodes WHERE host = $1",
+        1, params, TERN_DB_EXEC_RETRY_SAFE, error);
+    if (!r)
+        return -1;
+    if (PQntuples(r) == 0) {
+        tern_db_set_not_found(error, "compute node", host);
+        return -1;
+    }
+    out->generation = tern_db_get_int(r, 0, 0);
+    out->vcpus_used = tern_db_get_int(r, 0, 1);
+    out->memory_mb_used = tern_db_get_int(r, 0, 2);
+    out->local_gb_used = tern_db_get_int(r, 0, 3);
+    g_strlcpy(out->fingerprint, PQgetvalue(r, 0, 4), sizeof(out->fingerprint));
+    return 0;
+}
+
+int
 tern_db_compute_node_list(TernDb *db, GPtrArray **out, GError **error)
 {
     g_autoptr(PGresult) r = tern_db_exec(db,

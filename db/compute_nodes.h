@@ -74,6 +74,18 @@ int tern_db_compute_node_update(TernDb *db, TernDbComputeNode *node, GError **er
 /* TERN_DB_ERROR_NOT_FOUND if the host has no row. */
 int tern_db_compute_node_get(TernDb *db, const char *host, TernDbComputeNode **out,
                              GError **error);
+/* What claims and releases change on a node (generation, used amounts)
+ * and a fingerprint (md5, hex) of the rest a scheduler reads (inventory,
+ * ratios, CPUs, guest types, machine types, disabled): a reader that holds
+ * the rest tells a claim or release (same fingerprint) from a new report
+ * without reading the whole row. TERN_DB_ERROR_NOT_FOUND if no row. */
+typedef struct {
+    gint64 generation;
+    gint64 vcpus_used, memory_mb_used, local_gb_used;
+    char fingerprint[33];
+} TernDbComputeNodeUsage;
+int tern_db_compute_node_usage(TernDb *db, const char *host, TernDbComputeNodeUsage *out,
+                               GError **error);
 /* Every compute node ordered by host (array frees its elements). */
 int tern_db_compute_node_list(TernDb *db, GPtrArray **out, GError **error);
 int tern_db_compute_node_set_disabled(TernDb *db, const char *host, gboolean disabled,

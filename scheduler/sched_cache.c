@@ -60,6 +60,7 @@ tern_sched_cache_hosts(TernSchedCache *c, guint *n)
 static void
 put_locked(TernSchedCache *c, TernSchedHost *h, gboolean keep_service)
 {
+    tern_sched_host_set_cpu_ids(h);
     guint pos = GPOINTER_TO_UINT(g_hash_table_lookup(c->index, h->host));
     if (pos) {
         TernSchedHost *old = &g_array_index(c->hosts, TernSchedHost, pos - 1);

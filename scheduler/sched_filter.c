@@ -145,32 +145,24 @@ disk_explain(TernSchedFilterCtx *ctx, GString *out)
     g_string_append_printf(out, "less than %" G_GINT64_FORMAT " GB disk free", ctx->req->disk_gb);
 }
 
+/* Does the CPU c (offered) give what r needs? When not, adds `count` (the
+ * number of hosts offering c; 0: do not count) to the reasons in ctx. */
 static gboolean
-cpu_filter(const TernSchedHost *h, TernSchedFilterCtx *ctx)
+cpu_gives(const TernCpuCompact *c, const TernSchedRequest *r, TernSchedFilterCtx *ctx,
+          guint count)
 {
-    const TernSchedRequest *r = ctx->req;
-    if (!r->has_cpu)
-        return TRUE;
-    const TernCpuCompact *c = r->is_move ? &h->host_cpu : &h->guest_cpu;
     const TernCpuCompact *q = &r->cpu;
-    if (q->family != c->family) {
-        /* A guest of another arch family on a host that emulates it: TCG
-         * offers that family's models. Never for a live migration. */
-        if (!r->is_move && q->arch &&
-            (h->triples & tern_sched_triple_bit(q->arch, TERN_SCHED_HV_QEMU, TERN_SCHED_VM_HVM)))
-            return TRUE;
-        ctx->cpu_other_family++;
-        return FALSE;
-    }
     if (q->vendor && q->vendor != c->vendor) {
-        ctx->cpu_vendor++;
+        ctx->cpu_vendor += count;
         return FALSE;
     }
     if (q->gen_max > c->gen_max || (q->gen_exact && q->gen_max != c->gen_max)) {
-        ctx->cpu_generation++;
+        ctx->cpu_generation += count;
         return FALSE;
     }
     if (!tern_cpu_set_is_subset(&q->features, &c->features)) {
+        if (!count)
+            return FALSE;
         /* Features named on top of the model are counted one by one; the
          * model's own as "older than the model". */
         guint64 model_miss = 0;
@@ -179,29 +171,97 @@ cpu_filter(const TernSchedHost *h, TernSchedFilterCtx *ctx)
             guint64 extra = miss & r->cpu_extra.w[w];
             model_miss |= miss & ~extra;
             while (extra) {
-                ctx->missing[w * 64 + __builtin_ctzll(extra)]++;
+                ctx->missing[w * 64 + __builtin_ctzll(extra)] += count;
                 extra &= extra - 1;
             }
         }
         if (model_miss)
-            ctx->cpu_older++;
+            ctx->cpu_older += count;
         return FALSE;
     }
     if (r->has_forbidden) {
         TernCpuFeatureSet both;
         tern_cpu_set_intersect(&both, &r->forbidden, &c->features);
         if (!tern_cpu_set_is_empty(&both)) {
-            ctx->cpu_forbidden++;
+            ctx->cpu_forbidden += count;
             return FALSE;
         }
     }
     return TRUE;
 }
 
+/* The per-host rules: another arch family, TCG. */
+static gboolean
+cpu_filter_host(const TernSchedHost *h, TernSchedFilterCtx *ctx)
+{
+    const TernSchedRequest *r = ctx->req;
+    const TernCpuCompact *c = r->is_move ? &h->host_cpu : &h->guest_cpu;
+    const TernCpuCompact *q = &r->cpu;
+    /* A guest the host runs under TCG (another arch family it emulates, or
+     * emulation asked): it gets one of the models QEMU emulates there
+     * (domain capabilities of that arch under virt type qemu), not the
+     * host's CPU. A live migration only for a guest emulated already (its
+     * recorded CPU against the destination's TCG models). */
+    if ((!r->is_move || r->emulated) && q->arch &&
+        (q->family != c->family || r->emulated) &&
+        (h->triples & tern_sched_triple_bit(q->arch, TERN_SCHED_HV_QEMU, TERN_SCHED_VM_HVM))) {
+        for (guint i = 0; i < h->tcg_ncpus; i++)
+            if (h->tcg_cpus[i].family == q->family && cpu_gives(&h->tcg_cpus[i], r, ctx, 0))
+                return TRUE;
+        if (h->tcg_ncpus)
+            ctx->cpu_tcg++;
+        else
+            ctx->cpu_tcg_unknown++;
+        return FALSE;
+    }
+    if (q->family != c->family) {
+        ctx->cpu_other_family++;
+        return FALSE;
+    }
+    return cpu_gives(c, r, ctx, 1);
+}
+
+enum { CPU_UNKNOWN = 0, CPU_PASS, CPU_FAIL, CPU_PER_HOST };
+
+/* Decided once per distinct CPU of the fleet (the host's CPU id) and
+ * request; the reasons of the hosts refused that way are counted per id and
+ * spelled out by cpu_explain. Hosts without an id, guests of another
+ * family and emulated guests take the per-host rules. */
+static gboolean
+cpu_filter(const TernSchedHost *h, TernSchedFilterCtx *ctx)
+{
+    const TernSchedRequest *r = ctx->req;
+    if (!r->has_cpu)
+        return TRUE;
+    guint16 id = r->is_move ? h->host_cpu_id : h->guest_cpu_id;
+    if (id && !r->emulated) {
+        guint8 v = ctx->cpu_verdict[id];
+        if (v == CPU_UNKNOWN) {
+            const TernCpuCompact *c = r->is_move ? &h->host_cpu : &h->guest_cpu;
+            v = c->family != r->cpu.family ? CPU_PER_HOST
+                : cpu_gives(c, r, ctx, 0) ? CPU_PASS : CPU_FAIL;
+            ctx->cpu_verdict[id] = v;
+        }
+        if (v == CPU_PASS)
+            return TRUE;
+        if (v == CPU_FAIL) {
+            ctx->cpu_fails[id]++;
+            return FALSE;
+        }
+    }
+    return cpu_filter_host(h, ctx);
+}
+
 static void
 cpu_explain(TernSchedFilterCtx *ctx, GString *out)
 {
     const TernSchedRequest *r = ctx->req;
+    /* The hosts refused per distinct CPU: their reasons, times their number. */
+    for (guint id = 1; id < TERN_SCHED_CPU_IDS; id++) {
+        if (ctx->cpu_fails[id])
+            cpu_gives(tern_sched_cpu_by_id((guint16) id), r, ctx, ctx->cpu_fails[id]);
+        ctx->cpu_fails[id] = 0;
+    }
     g_string_append_printf(out, "%s: ", r->cpu_desc ? r->cpu_desc : "requested CPU");
     gsize start = out->len;
     /* The features most hosts lacked, most first (at most 5). */
@@ -235,6 +295,52 @@ cpu_explain(TernSchedFilterCtx *ctx, GString *out)
     if (ctx->cpu_forbidden)
         g_string_append_printf(out, "%shas a forbidden feature (%u)", out->len > start ? ", " : "",
                                ctx->cpu_forbidden);
+    if (ctx->cpu_tcg)
+        g_string_append_printf(out, "%sno CPU model QEMU emulates there under TCG gives it (%u)",
+                               out->len > start ? ", " : "", ctx->cpu_tcg);
+    if (ctx->cpu_tcg_unknown)
+        g_string_append_printf(out, "%semulates the arch but reported no TCG CPU models (%u)",
+                               out->len > start ? ", " : "", ctx->cpu_tcg_unknown);
+}
+
+/* GuestOSArchFilter: the guest OS must be built for the guest's arch on
+ * that host: the requested one (hw_architecture or
+ * hw_emulation_architecture), else the host's own (osinfo-db and tern's
+ * guest-os-rules.ini, fleet/guest_os_rules.h). */
+static gboolean
+guest_os_filter(const TernSchedHost *h, TernSchedFilterCtx *ctx)
+{
+    const TernSchedRequest *r = ctx->req;
+    if (!r->os_checked || r->os_any_arch)
+        return TRUE;
+    if (r->arch_name ? r->os_arch_ok : (gboolean) ((r->os_arch_bits >> h->arch) & 1))
+        return TRUE;
+    ctx->os_refused[r->arch_name ? r->arch : h->arch]++;
+    return FALSE;
+}
+
+static void
+guest_os_explain(TernSchedFilterCtx *ctx, GString *out)
+{
+    const TernSchedRequest *r = ctx->req;
+    if (!r->os_id) {
+        g_string_append_printf(out, "os_distro '%s'%s%s%s is unknown to osinfo-db and to tern's "
+                               "guest OS rules (guest-os-rules.ini)", r->os_distro,
+                               r->os_version ? " (os_version '" : "",
+                               r->os_version ? r->os_version : "", r->os_version ? "')" : "");
+        return;
+    }
+    g_string_append_printf(out, "guest OS %s is built for %s only, not for", r->os_id,
+                           r->os_arches ? r->os_arches : "no arch");
+    gboolean first = TRUE;
+    for (guint a = 0; a < TERN_SCHED_ARCH_N; a++) {
+        if (!ctx->os_refused[a])
+            continue;
+        const char *name = r->arch_name && a == r->arch ? r->arch_name
+                           : a ? tern_cpu_arch_name((TernCpuArch) a) : "another arch";
+        g_string_append_printf(out, "%s %s (%u)", first ? "" : ",", name, ctx->os_refused[a]);
+        first = FALSE;
+    }
 }
 
 /* Nova's ServerGroupAntiAffinityFilter / ServerGroupAffinityFilter: the
@@ -298,17 +404,68 @@ gates_explain(TernSchedFilterCtx *ctx, GString *out)
     g_string_append(out, ctx->gate_reason);
 }
 
+/* ---- which filters a request needs ---------------------------------------- */
+
+static gboolean
+az_active(const TernSchedFilterCtx *ctx)
+{
+    return !ctx->az_ok;
+}
+
+static gboolean
+image_props_active(const TernSchedFilterCtx *ctx)
+{
+    return ctx->req->triples_mask || ctx->req->machine_type;
+}
+
+static gboolean
+guest_os_active(const TernSchedFilterCtx *ctx)
+{
+    return ctx->req->os_checked && !ctx->req->os_any_arch;
+}
+
+static gboolean
+cpu_active(const TernSchedFilterCtx *ctx)
+{
+    return ctx->req->has_cpu;
+}
+
+static gboolean
+group_anti_affinity_active(const TernSchedFilterCtx *ctx)
+{
+    const TernSchedRequest *r = ctx->req;
+    return r->group_hosts && g_strcmp0(r->group_policy, "anti-affinity") == 0;
+}
+
+static gboolean
+group_affinity_active(const TernSchedFilterCtx *ctx)
+{
+    const TernSchedRequest *r = ctx->req;
+    return r->group_hosts && g_hash_table_size(r->group_hosts) &&
+           g_strcmp0(r->group_policy, "affinity") == 0;
+}
+
+static gboolean
+gates_active(const TernSchedFilterCtx *ctx)
+{
+    const TernSchedRequest *r = ctx->req;
+    return r->is_move && r->gates && r->arch_name;
+}
+
 static const TernSchedFilter filters[] = {
-    { "ComputeFilter", compute_filter, compute_explain },
-    { "AvailabilityZoneFilter", az_filter, az_explain },
-    { "ImagePropertiesFilter", image_props_filter, image_props_explain },
-    { "RamFilter", ram_filter, ram_explain },
-    { "CoreFilter", core_filter, core_explain },
-    { "DiskFilter", disk_filter, disk_explain },
-    { "CpuModelFilter", cpu_filter, cpu_explain },
-    { "ServerGroupAntiAffinityFilter", group_anti_affinity_filter, group_anti_affinity_explain },
-    { "ServerGroupAffinityFilter", group_affinity_filter, group_affinity_explain },
-    { "FeatureGatesFilter", gates_filter, gates_explain },
+    { "ComputeFilter", compute_filter, compute_explain, NULL },
+    { "AvailabilityZoneFilter", az_filter, az_explain, az_active },
+    { "ImagePropertiesFilter", image_props_filter, image_props_explain, image_props_active },
+    { "RamFilter", ram_filter, ram_explain, NULL },
+    { "CoreFilter", core_filter, core_explain, NULL },
+    { "DiskFilter", disk_filter, disk_explain, NULL },
+    { "GuestOSArchFilter", guest_os_filter, guest_os_explain, guest_os_active },
+    { "CpuModelFilter", cpu_filter, cpu_explain, cpu_active },
+    { "ServerGroupAntiAffinityFilter", group_anti_affinity_filter, group_anti_affinity_explain,
+      group_anti_affinity_active },
+    { "ServerGroupAffinityFilter", group_affinity_filter, group_affinity_explain,
+      group_affinity_active },
+    { "FeatureGatesFilter", gates_filter, gates_explain, gates_active },
 };
 
 const TernSchedFilter *
@@ -432,14 +589,28 @@ tern_sched_filter_run_raw(const GPtrArray *filters_, const TernSchedHost *hosts,
     /* One pass: each host goes through the filters in order until one
      * refuses it, which counts the host as that filter's (the same counts
      * as one pass per filter, with each host's fields read once). */
-    guint nf = MIN(filters_->len, 32u);
+    /* Only the filters this request needs (the others keep every host). */
+    guint nf = 0;
     TernSchedFilterFunc funcs[32];
+    const TernSchedFilter *used[32];
     guint removed[32] = { 0 };
-    for (guint f = 0; f < nf; f++)
-        funcs[f] = ((const TernSchedFilter *) filters_->pdata[f])->func;
+    for (guint f = 0; f < MIN(filters_->len, 32u); f++) {
+        const TernSchedFilter *flt = filters_->pdata[f];
+        if (flt->active && !flt->active(ctx))
+            continue;
+        used[nf] = flt;
+        funcs[nf++] = flt->func;
+    }
     m = 0;
     for (guint i = 0; i < n; i++) {
         const TernSchedHost *h = &hosts[idx[i]];
+        /* The fields the filters and weighers read span two cache lines of
+         * a host; ask for a later host's ahead of time. */
+        if (i + 8 < n) {
+            const char *ahead = (const char *) &hosts[idx[i + 8]];
+            __builtin_prefetch(ahead);
+            __builtin_prefetch(ahead + 64);
+        }
         guint f = 0;
         while (f < nf && funcs[f](h, ctx))
             f++;
@@ -457,7 +628,7 @@ tern_sched_filter_run_raw(const GPtrArray *filters_, const TernSchedHost *hosts,
     for (guint f = 0; reason && f < nf; f++) {
         if (!removed[f])
             continue;
-        const TernSchedFilter *flt = filters_->pdata[f];
+        const TernSchedFilter *flt = used[f];
         g_autoptr(GString) detail = g_string_new(NULL);
         if (flt->explain)
             flt->explain(ctx, detail);

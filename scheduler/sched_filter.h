@@ -16,10 +16,16 @@
  *                            machine type must be offered
  *   RamFilter, CoreFilter, DiskFilter
  *                            used + requested <= (total - reserved) * ratio
+ *   GuestOSArchFilter        the image's guest OS (os_distro, os_version)
+ *                            is built for the arch the guest would have on
+ *                            the host (hw_architecture, else the host's):
+ *                            osinfo-db + guest-os-rules.ini
  *   CpuModelFilter           the CPU the guest needs (model, features, CPU
  *                            traits, mitigations) within the guest CPU the
- *                            host offers; for a live migration within the
- *                            destination's host CPU
+ *                            host offers; for a guest the host runs under
+ *                            TCG within one of the models QEMU emulates
+ *                            there (guest_cpu.tcg_models); for a live
+ *                            migration within the destination's host CPU
  * Before the filters (as Nova's host manager does): ignore_hosts (and the
  * source of a move), force_hosts / force_nodes, requested_destination. */
 #ifndef TERN_SCHED_FILTER_H
@@ -39,9 +45,16 @@ typedef struct {
     gboolean az_ok;             /* the request's zone is the hosts' zone */
     /* CpuModelFilter: why hosts failed. */
     guint cpu_other_family, cpu_generation, cpu_vendor, cpu_forbidden, cpu_older;
+    guint cpu_tcg, cpu_tcg_unknown;   /* emulated guest: no TCG model fits / none reported */
+    /* CpuModelFilter per distinct CPU id (sched_host.h): the verdict for
+     * this request (0 = not yet decided) and how many hosts it refused. */
+    guint8 cpu_verdict[TERN_SCHED_CPU_IDS];
+    guint cpu_fails[TERN_SCHED_CPU_IDS];
     guint32 missing[TERN_CPU_SET_MAX];
     /* Compute filter. */
     guint down, disabled;
+    /* GuestOSArchFilter: hosts refused per guest arch (TernCpuArch). */
+    guint os_refused[TERN_SCHED_ARCH_N];
     /* FeatureGatesFilter: the last gate's refusal (docs/fleet.md §1). */
     char gate_reason[512];
 } TernSchedFilterCtx;
@@ -49,10 +62,15 @@ typedef struct {
 typedef gboolean (*TernSchedFilterFunc)(const TernSchedHost *h, TernSchedFilterCtx *ctx);
 typedef void (*TernSchedFilterExplain)(TernSchedFilterCtx *ctx, GString *out);
 
+/* FALSE when the filter keeps every host for this request (nothing asked
+ * of it): the pass then leaves it out. */
+typedef gboolean (*TernSchedFilterActive)(const TernSchedFilterCtx *ctx);
+
 typedef struct {
     const char *name;
     TernSchedFilterFunc func;
     TernSchedFilterExplain explain;   /* may be NULL */
+    TernSchedFilterActive active;     /* NULL: always run */
 } TernSchedFilter;
 
 /* The filter of that name, or NULL. */

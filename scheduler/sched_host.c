@@ -2,9 +2,11 @@
  * capacities) from its database rows. */
 #include "scheduler/sched_host.h"
 
+#include <jansson.h>
 #include <string.h>
 
 #include "common/log.h"
+#include "rpc/rpc.h"
 
 int
 tern_sched_hv_from_name(const char *name)
@@ -39,8 +41,11 @@ tern_sched_host_clear(TernSchedHost *h)
     g_free(h->nodename);
     g_free(h->uuid);
     g_strfreev(h->machine_types);
+    g_free(h->tcg_cpus);
     h->host = h->nodename = h->uuid = NULL;
     h->machine_types = NULL;
+    h->tcg_cpus = NULL;
+    h->tcg_ncpus = 0;
 }
 
 void
@@ -89,8 +94,10 @@ compact_memo(const TernCpuDb *cpudb, TernCpuArch arch, const char *model,
 {
     g_autoptr(GString) key = g_string_new(NULL);
     g_string_append_printf(key, "%d|%s|", (int) arch, model);
-    for (const char *const *f = features; f && *f; f++)
-        g_string_append_printf(key, "%s,", *f);
+    for (const char *const *f = features; f && *f; f++) {
+        g_string_append(key, *f);
+        g_string_append_c(key, ',');
+    }
     g_mutex_lock(&memo_lock);
     TernCpuCompact *hit = memo ? g_hash_table_lookup(memo, key->str) : NULL;
     if (hit)
@@ -110,6 +117,59 @@ compact_memo(const TernCpuDb *cpudb, TernCpuArch arch, const char *model,
                          g_memdup2(out, sizeof(*out)));
     g_mutex_unlock(&memo_lock);
     return TRUE;
+}
+
+/* The registry of distinct CPUs: append-only, ids index cpu_ids. */
+static GMutex ids_lock;
+static GHashTable *ids;                       /* TernCpuCompact* (in cpu_ids) -> id */
+static TernCpuCompact cpu_ids[TERN_SCHED_CPU_IDS];
+static guint n_ids = 1;                       /* id 0: none */
+
+static guint
+compact_hash(gconstpointer p)
+{
+    const guint8 *b = p;
+    guint h = 2166136261u;                    /* FNV-1a over the flat form */
+    for (gsize i = 0; i < sizeof(TernCpuCompact); i++)
+        h = (h ^ b[i]) * 16777619u;
+    return h;
+}
+
+static gboolean
+compact_equal(gconstpointer a, gconstpointer b)
+{
+    return memcmp(a, b, sizeof(TernCpuCompact)) == 0;
+}
+
+guint16
+tern_sched_cpu_id(const TernCpuCompact *c)
+{
+    if (!c->family)
+        return 0;
+    g_mutex_lock(&ids_lock);
+    if (!ids)
+        ids = g_hash_table_new(compact_hash, compact_equal);
+    guint id = GPOINTER_TO_UINT(g_hash_table_lookup(ids, c));
+    if (!id && n_ids < TERN_SCHED_CPU_IDS) {
+        id = n_ids++;
+        cpu_ids[id] = *c;
+        g_hash_table_insert(ids, &cpu_ids[id], GUINT_TO_POINTER(id));
+    }
+    g_mutex_unlock(&ids_lock);
+    return (guint16) id;
+}
+
+const TernCpuCompact *
+tern_sched_cpu_by_id(guint16 id)
+{
+    return id && id < TERN_SCHED_CPU_IDS ? &cpu_ids[id] : NULL;
+}
+
+void
+tern_sched_host_set_cpu_ids(TernSchedHost *h)
+{
+    h->guest_cpu_id = tern_sched_cpu_id(&h->guest_cpu);
+    h->host_cpu_id = tern_sched_cpu_id(&h->host_cpu);
 }
 
 static gint64
@@ -188,6 +248,39 @@ tern_sched_host_set_node(TernSchedHost *h, const TernCpuDb *cpudb, const TernDbC
     /* A host that reported no guest CPU offers what its CPU is. */
     if (!h->guest_cpu.family)
         h->guest_cpu = h->host_cpu;
+    tern_sched_host_set_tcg_models(h, cpudb, n->guest_cpu);
+}
+
+void
+tern_sched_host_set_tcg_models(TernSchedHost *h, const TernCpuDb *cpudb,
+                               const char *guest_cpu_json)
+{
+    g_clear_pointer(&h->tcg_cpus, g_free);
+    h->tcg_ncpus = 0;
+    if (!guest_cpu_json || !strstr(guest_cpu_json, "tcg_models"))
+        return;
+    g_autoptr(json_t) gc = json_loads(guest_cpu_json, 0, NULL);
+    json_t *tcg = json_object_get(gc, "tcg_models");
+    if (!json_is_object(tcg))
+        return;
+    g_autoptr(GArray) out = g_array_new(FALSE, FALSE, sizeof(TernCpuCompact));
+    const char *arch_name;
+    json_t *models;
+    json_object_foreach(tcg, arch_name, models) {
+        TernCpuArch arch = tern_cpu_arch_from_name(arch_name);
+        size_t i;
+        json_t *m;
+        json_array_foreach(models, i, m) {
+            TernCpuCompact c;
+            if (arch == TERN_CPU_ARCH_NONE || !json_is_string(m) || out->len >= 256)
+                continue;
+            g_autoptr(GError) err = NULL;
+            if (compact_memo(cpudb, arch, json_string_value(m), NULL, &c, &err))
+                g_array_append_val(out, c);
+        }
+    }
+    h->tcg_ncpus = out->len;
+    h->tcg_cpus = out->len ? (TernCpuCompact *) g_array_free(g_steal_pointer(&out), FALSE) : NULL;
 }
 
 void

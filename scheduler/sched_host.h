@@ -37,6 +37,10 @@ typedef struct {
     guint8 node_disabled;       /* compute node disabled */
     guint8 svc_disabled;        /* service disabled or forced down */
     guint8 has_service;         /* a tern-compute services row exists */
+    /* Small ids of guest_cpu and host_cpu among the distinct CPUs of the
+     * fleet (tern_sched_cpu_id; 0 = none): CpuModelFilter decides once per
+     * distinct CPU and request, and reads only these for most hosts. */
+    guint16 guest_cpu_id, host_cpu_id;
     gint64 last_seen_up;        /* service heartbeat, µs since the epoch */
     guint64 triples;            /* supported_instances, tern_sched_triple_bit() */
     /* Ram/Core/DiskFilter and the weighers. Capacity = (total - reserved) *
@@ -64,6 +68,17 @@ typedef struct {
     char *uuid;                 /* compute node uuid */
     char **machine_types;       /* NULL-terminated */
     gint64 hv_version;          /* hypervisor (QEMU) version, libvirt's encoding; 0 unknown */
+    /* CpuModelFilter for a guest the host runs under TCG (another arch
+     * family, or hw_emulation_architecture): it gets one of the models QEMU
+     * emulates, never the host's CPU. The compute reports them per arch
+     * (guest_cpu.tcg_models, docs/tern-rpc.md); compact, each with its arch. */
+    TernCpuCompact *tcg_cpus;
+    guint tcg_ncpus;
+    /* The database's fingerprint of everything but the usage when the row
+     * was last read whole (tern_db_compute_node_usage; "" unknown): a
+     * change with the same fingerprint is a claim or release, applied
+     * from the usage columns alone (sched_sync.c). */
+    char inventory_fp[33];
 } TernSchedHost;
 
 TernSchedHost *tern_sched_host_new(void);
@@ -80,6 +95,12 @@ void tern_sched_host_set_node(TernSchedHost *h, const TernCpuDb *cpudb,
 /* Capacities and weigher bases from the inventory fields (vcpus,
  * memory_mb, local_gb, reserved_*, *_ratio). */
 void tern_sched_host_finish(TernSchedHost *h);
+/* The TCG models of h from the guest_cpu JSON of its compute node row
+ * ("tcg_models": {arch: [model, ...]}); models cpu_map does not know are
+ * skipped. */
+void tern_sched_host_set_tcg_models(TernSchedHost *h, const TernCpuDb *cpudb,
+                                    const char *guest_cpu_json);
+
 /* Service fields from a services row (NULL: no row). */
 void tern_sched_host_set_service(TernSchedHost *h, const TernDbService *svc);
 
@@ -90,6 +111,17 @@ tern_sched_host_is_up(const TernSchedHost *h, gint64 now, int down_time)
     return h->has_service && !h->svc_disabled &&
            now - h->last_seen_up <= (gint64) down_time * G_USEC_PER_SEC;
 }
+
+/* Distinct compact CPUs of the fleet get small ids, 1 .. TERN_SCHED_CPU_IDS - 1
+ * (a fleet has few distinct CPUs; 0 once that many are known, or for an
+ * unset CPU): the id of c, registering it. Entries are never dropped. */
+#define TERN_SCHED_CPU_IDS 256
+guint16 tern_sched_cpu_id(const TernCpuCompact *c);
+/* The CPU of an id tern_sched_cpu_id returned (stable for the process). */
+const TernCpuCompact *tern_sched_cpu_by_id(guint16 id);
+/* Set h's guest_cpu_id and host_cpu_id from its compact CPUs (the cache
+ * does it when a host enters it). */
+void tern_sched_host_set_cpu_ids(TernSchedHost *h);
 
 /* Compact CPU from a model and a full feature list (features NULL or empty:
  * the model's). mode is TERN_CPU_MODE_HOST for hosts. Returns FALSE (out

@@ -41,6 +41,10 @@ tern_sched_request_free(TernSchedRequest *r)
     g_free(r->migration_uuid);
     g_free(r->source_host);
     g_free(r->machine_type);
+    g_free(r->os_distro);
+    g_free(r->os_version);
+    g_free(r->os_id);
+    g_free(r->os_arches);
     g_free(r);
 }
 
@@ -259,6 +263,8 @@ tern_sched_request_from_spec(const TernCpuDb *cpudb, const TernObject *spec, GEr
         r->hv_type = g_strdup(tern_object_get_string(props, "img_hv_type"));
         r->vm_mode = g_strdup(tern_object_get_string(props, "hw_vm_mode"));
         img_traits = tern_object_get_json(props, "traits_required");
+        r->os_distro = g_strdup(tern_object_get_string(props, "os_distro"));
+        r->os_version = g_strdup(tern_object_get_string(props, "os_version"));
     }
     if (r->arch_name) {
         /* Nova's canonical names: "x86_64", "ppc64le"; accept aliases libvirt knows. */
@@ -384,4 +390,42 @@ tern_sched_request_set_move(TernSchedRequest *r, const TernCpuDb *cpudb,
                                   feats && *feats ? " (+" : "", feats && *feats ? feats : "",
                                   feats && *feats ? ")" : "");
     return 0;
+}
+
+void
+tern_sched_request_set_guest_os(TernSchedRequest *r, TernGuestOsRules *rules)
+{
+    g_clear_pointer(&r->os_id, g_free);
+    g_clear_pointer(&r->os_arches, g_free);
+    r->os_checked = FALSE;
+    r->os_any_arch = TRUE;
+    r->os_arch_ok = TRUE;
+    r->os_arch_bits = 0;
+    if (!rules || !r->os_distro || !*r->os_distro)
+        return;
+    r->os_checked = TRUE;
+    if (tern_guest_os_rules_known(rules, r->os_distro)) {
+        r->os_id = g_strdup(r->os_distro);
+    } else if (r->os_version && *r->os_version) {
+        g_autofree char *id = g_strconcat(r->os_distro, r->os_version, NULL);
+        if (tern_guest_os_rules_known(rules, id))
+            r->os_id = g_steal_pointer(&id);
+    }
+    if (!r->os_id) {
+        r->os_any_arch = FALSE;
+        r->os_arch_ok = FALSE;
+        return;
+    }
+    g_auto(GStrv) arches = tern_guest_os_rules_arches(rules, r->os_id);
+    if (!arches)
+        return;
+    r->os_any_arch = FALSE;
+    r->os_arches = g_strjoinv(", ", arches);
+    for (char **a = arches; *a; a++) {
+        TernCpuArch ca = tern_cpu_arch_from_name(*a);
+        /* Only canonical names count for a host's arch (ppc64le, not ppc64el). */
+        if (ca != TERN_CPU_ARCH_NONE && strcmp(*a, tern_cpu_arch_name(ca)) == 0)
+            r->os_arch_bits |= 1u << ca;
+    }
+    r->os_arch_ok = r->arch_name && g_strv_contains((const char *const *) arches, r->arch_name);
 }

@@ -20,6 +20,7 @@
 #include "cpu/cpu.h"
 #include "db/db.h"
 #include "fleet/gates.h"
+#include "fleet/guest_os_rules.h"
 #include "rpc/object.h"
 
 typedef struct {
@@ -62,6 +63,16 @@ typedef struct {
     char *group_uuid;
     char *group_policy;
     GHashTable *group_hosts;
+    /* GuestOSArchFilter: the image's os_distro / os_version (Nova's
+     * properties), the osinfo short id they resolve to (NULL: unknown to
+     * osinfo-db and the overrides), and the arches that OS is built for
+     * (os_any_arch: no list), one bit per TernCpuArch in os_arch_bits;
+     * os_arch_ok answers for a requested arch tern has no CPU driver for.
+     * os_checked: tern_sched_request_set_guest_os() has run. */
+    char *os_distro, *os_version, *os_id;
+    gboolean os_checked, os_any_arch, os_arch_ok;
+    guint32 os_arch_bits;
+    char *os_arches;            /* "i686, x86_64" (messages) */
     /* The feature gates (fleet/gates.h) the service applies, or NULL: a
      * live migration goes only to hosts whose gates allow it. Not owned. */
     const TernGates *gates;
@@ -86,6 +97,11 @@ TernSchedRequest *tern_sched_request_from_spec(const TernCpuDb *cpudb, const Ter
 int tern_sched_request_set_move(TernSchedRequest *r, const TernCpuDb *cpudb,
                                 const TernDbInstance *inst, const char *migration_uuid,
                                 GError **error);
+
+/* Resolve the request's guest OS against the rules (fleet/guest_os_rules.h):
+ * os_distro as an osinfo short id ("debian11", "win10"), else os_distro +
+ * os_version ("debian" + "11", "rhel" + "8.6"). rules NULL: not checked. */
+void tern_sched_request_set_guest_os(TernSchedRequest *r, TernGuestOsRules *rules);
 
 /* The guest-type mask for (arch, emulated, hv_type, vm_mode); exposed for
  * tests. arch_name NULL = any arch. */

@@ -91,6 +91,44 @@ release_all(const TernSchedPolicy *p, GArray *claimed, gboolean move)
     g_array_set_size(claimed, 0);
 }
 
+/* Per-thread scratch of a filter pass, kept between requests so a decision
+ * over 100,000 hosts allocates (and page-faults) nothing of that size. */
+typedef struct {
+    guint *idx;
+    double *raw;
+    gsize cap;
+    TernSchedFilterCtx ctx;
+} Scratch;
+
+static void
+scratch_free(gpointer p)
+{
+    Scratch *s = p;
+    g_free(s->idx);
+    g_free(s->raw);
+    g_free(s);
+}
+
+static GPrivate scratch_key = G_PRIVATE_INIT(scratch_free);
+
+static Scratch *
+scratch_get(guint nh)
+{
+    Scratch *s = g_private_get(&scratch_key);
+    if (!s) {
+        s = g_new0(Scratch, 1);
+        g_private_set(&scratch_key, s);
+    }
+    if (s->cap < MAX(nh, 1u)) {
+        s->cap = MAX(nh, 1u) + MAX(nh, 1u) / 8;   /* room for a growing fleet */
+        g_free(s->idx);
+        g_free(s->raw);
+        s->idx = g_new(guint, s->cap);
+        s->raw = g_new(double, s->cap * 3);
+    }
+    return s;
+}
+
 /* Filter and weigh under the read lock; the best candidates as picks.
  * NULL (reason filled) when no host passes. */
 static GPtrArray *
@@ -100,14 +138,14 @@ candidates(TernSchedCache *cache, const TernSchedPolicy *p, const TernSchedReque
     tern_sched_cache_read_lock(cache);
     guint nh;
     const TernSchedHost *hosts = tern_sched_cache_hosts(cache, &nh);
-    g_autofree guint *idx = g_new(guint, nh ? nh : 1);
+    Scratch *sc = scratch_get(nh);
+    guint *idx = sc->idx;
+    double *raw = sc->raw;
     for (guint i = 0; i < nh; i++)
         idx[i] = i;
-    TernSchedFilterCtx *ctx = g_new(TernSchedFilterCtx, 1);
+    TernSchedFilterCtx *ctx = &sc->ctx;
     tern_sched_filter_ctx_init(ctx, r, p->cpudb, g_get_real_time(), p->down_time, p->default_az);
-    g_autofree double *raw = g_new(double, (gsize) (nh ? nh : 1) * 3);
     guint n = tern_sched_filter_run_raw(p->filters, hosts, idx, nh, ctx, reason, raw);
-    g_free(ctx);
     if (nh == 0)
         g_string_append(reason, "there are no compute hosts");
     GPtrArray *out = NULL;

@@ -99,11 +99,45 @@ tern_sched_sync_free(TernSchedSync *s)
     g_free(s);
 }
 
+typedef struct {
+    const TernDbComputeNodeUsage *u;
+    gboolean applied;
+} Usage;
+
+/* A claim or release: same fingerprint, new usage and generation. */
+static void
+apply_usage(TernSchedHost *h, gpointer data)
+{
+    Usage *us = data;
+    if (!h->inventory_fp[0] || strcmp(h->inventory_fp, us->u->fingerprint) != 0)
+        return;
+    h->vcpus_used = us->u->vcpus_used;
+    h->memory_used = us->u->memory_mb_used;
+    h->disk_used = us->u->local_gb_used;
+    h->generation = us->u->generation;
+    us->applied = TRUE;
+}
+
+/* A compute_nodes change: most are claims and releases (usage only), read
+ * from the usage columns and a fingerprint of the rest; a new report (or a
+ * host not cached yet) reads the whole row and the host's service. */
 static int
 refresh_node(TernSchedSync *s, const char *host, GError **error)
 {
     g_autoptr(TernDbComputeNode) node = NULL;
     g_autoptr(GError) err = NULL;
+    TernDbComputeNodeUsage u;
+    if (tern_db_compute_node_usage(s->db, host, &u, &err) < 0) {
+        if (g_error_matches(err, TERN_DB_ERROR, TERN_DB_ERROR_NOT_FOUND)) {
+            tern_sched_cache_remove(s->cache, host);
+            return 0;
+        }
+        g_propagate_error(error, g_steal_pointer(&err));
+        return -1;
+    }
+    Usage us = { &u, FALSE };
+    if (tern_sched_cache_update(s->cache, host, apply_usage, &us) && us.applied)
+        return 0;
     if (tern_db_compute_node_get(s->db, host, &node, &err) < 0) {
         if (g_error_matches(err, TERN_DB_ERROR, TERN_DB_ERROR_NOT_FOUND)) {
             tern_sched_cache_remove(s->cache, host);
@@ -114,6 +148,9 @@ refresh_node(TernSchedSync *s, const char *host, GError **error)
     }
     TernSchedHost *h = tern_sched_host_new();
     tern_sched_host_set_node(h, s->cpudb, node);
+    /* The fingerprint read before the row: if the row changed in between,
+     * the next change finds another fingerprint and reads it whole again. */
+    g_strlcpy(h->inventory_fp, u.fingerprint, sizeof(h->inventory_fp));
     /* The service row may predate the node row (a compute's first heartbeat
      * can be written before its first inventory report): its change was
      * dropped while the host was not cached, so read it with the node. */

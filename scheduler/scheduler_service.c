@@ -25,6 +25,15 @@ typedef struct {
     char *default_az;
     gboolean single_guest_endianness;   /* [filter_scheduler] single_guest_endianness */
     TernGates *gates;                   /* [feature_gates] file, overrides; may be NULL */
+    /* GuestOSArchFilter: osinfo-db + [compute] guest_os_rules, loaded at the
+     * first request that names a guest OS (reading osinfo-db takes a
+     * noticeable time; a scheduler that never sees os_distro never pays
+     * it). The overrides file is checked at start. */
+    gboolean os_filter;                 /* GuestOSArchFilter is enabled */
+    char *os_rules_path;
+    GMutex os_rules_lock;
+    TernGuestOsRules *os_rules;
+    char *os_rules_error;               /* the load failed: why */
     TernRpcTransport *transport;
     TernRpcServer *server;
     guint connect_source;
@@ -194,6 +203,31 @@ load_gates(Scheduler *s, const TernConfig *conf, GError **error)
     return 0;
 }
 
+/* The guest OS rules, loaded once (NULL + why if they cannot be). */
+static TernGuestOsRules *
+guest_os_rules(Scheduler *s, char **why)
+{
+    g_mutex_lock(&s->os_rules_lock);
+    if (!s->os_rules && !s->os_rules_error) {
+        g_autoptr(GError) err = NULL;
+        gint64 t0 = g_get_monotonic_time();
+        s->os_rules = tern_guest_os_rules_load(s->os_rules_path, &err);
+        if (s->os_rules)
+            TERN_INFO("tern.scheduler", "guest OS rules loaded (osinfo-db and %s) in %.0f ms",
+                      s->os_rules_path, (double) (g_get_monotonic_time() - t0) / 1000.0);
+        else
+            TERN_ERROR("tern.scheduler", "GuestOSArchFilter: %s", err->message);
+        if (!s->os_rules)
+            s->os_rules_error = g_strdup_printf("GuestOSArchFilter: the guest OS rules cannot be "
+                                                "loaded: %s", err->message);
+    }
+    TernGuestOsRules *r = s->os_rules;
+    if (!r)
+        *why = g_strdup(s->os_rules_error);
+    g_mutex_unlock(&s->os_rules_lock);
+    return r;
+}
+
 static json_t *
 select_destinations(const TernRpcRequest *req, gpointer user_data, GError **error)
 {
@@ -210,8 +244,18 @@ select_destinations(const TernRpcRequest *req, gpointer user_data, GError **erro
     g_autoptr(TernObject) spec = tern_object_from_primitive(spec_json, "RequestSpec", &err);
     g_autoptr(TernSchedRequest) r = spec ? tern_sched_request_from_spec(s->policy.cpudb, spec,
                                                                         &err) : NULL;
-    if (r)
+    if (r) {
         r->gates = s->gates;
+        if (s->os_filter && r->os_distro && *r->os_distro) {
+            g_autofree char *why = NULL;
+            TernGuestOsRules *rules = guest_os_rules(s, &why);
+            if (!rules) {
+                no_valid_host(error, why);
+                return NULL;
+            }
+            tern_sched_request_set_guest_os(r, rules);
+        }
+    }
     if (!r || resolve_move(s, r, &err) < 0 || resolve_group(s, r, &err) < 0) {
         if (err->domain == TERN_DB_ERROR) {
             g_propagate_error(error, g_steal_pointer(&err));
@@ -271,6 +315,10 @@ scheduler_free(Scheduler *s)
     g_free(s->db_url);
     g_free(s->default_az);
     tern_gates_free(s->gates);
+    tern_guest_os_rules_free(s->os_rules);
+    g_free(s->os_rules_path);
+    g_free(s->os_rules_error);
+    g_mutex_clear(&s->os_rules_lock);
     g_free(s);
 }
 
@@ -323,6 +371,7 @@ tern_scheduler_service_start(TernService *svc, GError **error)
 {
     TernConfig *conf = tern_service_config(svc);
     Scheduler *s = g_new0(Scheduler, 1);
+    g_mutex_init(&s->os_rules_lock);
     tern_service_set_data(svc, s);
 
     const TernCpuDb *cpudb = tern_cpu_db_get(error);
@@ -340,9 +389,24 @@ tern_scheduler_service_start(TernService *svc, GError **error)
         tern_config_get_bool(conf, "filter_scheduler", "single_guest_endianness");
     if (load_gates(s, conf, error) < 0)
         return -1;
+    /* GuestOSArchFilter: the same rules as the computes use; the overrides
+     * file must read now, osinfo-db is read at the first request naming a
+     * guest OS. */
+    const char *rules_opt = tern_config_get_string(conf, "compute", "guest_os_rules");
+    s->os_rules_path = rules_opt && *rules_opt ? g_strdup(rules_opt)
+                                               : tern_guest_os_rules_default_path();
+    g_autoptr(GKeyFile) rules_kf = g_key_file_new();
+    g_autoptr(GError) rules_err = NULL;
+    if (!g_key_file_load_from_file(rules_kf, s->os_rules_path, G_KEY_FILE_NONE, &rules_err)) {
+        g_set_error(error, TERN_SCHED_ERROR, TERN_SCHED_ERROR_CONFIG,
+                    "[compute] guest_os_rules: cannot read guest OS rules %s: %s",
+                    s->os_rules_path, rules_err->message);
+        return -1;
+    }
     if (!(s->filters = tern_sched_filters_from_names(
               tern_config_get_list(conf, "filter_scheduler", "enabled_filters"), error)))
         return -1;
+    s->os_filter = g_ptr_array_find(s->filters, tern_sched_filter_find("GuestOSArchFilter"), NULL);
     s->policy = (TernSchedPolicy) {
         .filters = s->filters,
         .mult = { tern_config_get_float(conf, "filter_scheduler", "ram_weight_multiplier"),

@@ -11,7 +11,8 @@ const TernOpt tern_opts_compute[] = {
       "(or <id>.qcow2 / <id>.raw) there." },
     { "compute", "guest_os_rules", TERN_OPT_STRING, "",
       "tern's guest OS rules on top of osinfo-db (INI; see the shipped "
-      "guest-os-rules.ini). Empty means the file installed with tern." },
+      "guest-os-rules.ini; tern-scheduler reads it too, for GuestOSArchFilter). "
+      "Empty means the file installed with tern." },
     { "compute", "guest_endianness", TERN_OPT_ENUM, "any",
       "Byte order of the guests this host may run: any, little or big. On POWER, "
       "little keeps ppc64le guests only and big ppc64 (big-endian) guests only, "

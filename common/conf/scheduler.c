@@ -6,7 +6,7 @@ const TernOpt tern_opts_scheduler[] = {
       "Hosts to try for one instance: the chosen host plus alternates.", .min = 1, .max = 100 },
     { "filter_scheduler", "enabled_filters", TERN_OPT_LIST,
       "ComputeFilter,AvailabilityZoneFilter,ImagePropertiesFilter,RamFilter,CoreFilter,"
-      "DiskFilter,CpuModelFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter,"
+      "DiskFilter,GuestOSArchFilter,CpuModelFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter,"
       "FeatureGatesFilter",
       "Filters a host must pass, in order." },
     { "filter_scheduler", "ram_weight_multiplier", TERN_OPT_FLOAT, "1.0",

@@ -102,6 +102,18 @@ add_host(TernDb *db, const char *name, const char *arch, const char *model, cons
     n->cpu_model = g_strdup(model);
     n->cpu_features = g_strdupv(feats);
     n->guest_cpu = cpu_json(arch, "host-model", model, feats);
+    if (emulates) {
+        /* What QEMU 10 emulates there under TCG, as tern-compute reports it
+         * (domain capabilities' usable custom models, docs/tern-rpc.md):
+         * tests/data/hosts/x86_64/domcapabilities-ppc64le-qemu.xml. */
+        g_autoptr(json_t) gc = json_loads(n->guest_cpu, 0, NULL);
+        json_t *models = strncmp(emulates, "ppc64", 5) == 0
+            ? json_pack("[ssss]", "POWER10", "POWER9", "POWER8", "POWER7")
+            : json_pack("[sssss]", "qemu64", "Nehalem", "Westmere", "Penryn", "Conroe");
+        json_object_set_new(gc, "tcg_models", json_pack("{so}", emulates, models));
+        g_free(n->guest_cpu);
+        n->guest_cpu = json_dumps(gc, JSON_COMPACT | JSON_SORT_KEYS);
+    }
     n->guest_cpu_model = g_strdup(model);
     n->guest_cpu_features = g_strdupv(feats);
     n->vcpus = vcpus;

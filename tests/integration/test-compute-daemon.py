@@ -62,6 +62,10 @@ try:
         ok(n["guest_cpu"]["model"] == "Nehalem" and
            "aes" in n["guest_cpu"]["features"] and "<model" in n["guest_cpu"]["xml"],
            "node: guest CPU from [libvirt] cpu_models + extra flags")
+        tcg = n["guest_cpu"].get("tcg_models", {})
+        ok("POWER9" in tcg.get("ppc64le", []) and "Nehalem" in tcg.get("x86_64", []) and
+           "Skylake-Client-IBRS" not in tcg.get("x86_64", []),
+           "node: TCG models per arch (domain capabilities' usable ones: no Skylake under TCG)")
         ok(n["host_cpu"]["model"] and len(n["host_cpu"]["features"]) > 10 and
            '"features"' in n["cpu_info"], "node: host CPU and Nova's cpu_info")
         ok(any(m.startswith("pc-q35-") for m in n["machine_types"]), "node: machine types")

@@ -18,7 +18,7 @@
 #include "compute/compute_error.h"
 #include "compute/domain_xml.h"
 #include "compute/guest_lifecycle.h"
-#include "compute/guest_os_rules.h"
+#include "fleet/guest_os_rules.h"
 #include "compute/host_probe.h"
 #include "compute/instance_disk.h"
 #include "compute/libvirt_conn.h"

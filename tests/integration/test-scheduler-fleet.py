@@ -7,6 +7,8 @@
 #    (or has claims in flight for) guests of one endianness takes none of the
 #    other, even when two schedulers race opposite requests onto one empty host;
 #  - emulated arches: hw_emulation_architecture lands only on an emulating host;
+#  - guest OS rules: os_distro (osinfo-db + guest-os-rules.ini) keeps only
+#    hosts whose arch the OS is built for, NoValidHost naming the rule;
 #  - machine types: a live migration is refused on hosts without the
 #    instance's versioned machine type, the reason naming it;
 #  - server groups: anti-affinity with two racing schedulers never co-locates
@@ -145,6 +147,23 @@ try:
     spec = H.request_spec({}, {'hw_architecture': 'x86_64', 'hw_emulation_architecture': 'ppc64le'},
                           ignore_hosts=['p8', 'p9', 'pw0', 'pw1'])
     t.ok(host_set(spec) == ['tcg'], 'emulated ppc64le on x86_64 hosts: only tcg, the emulator')
+
+    # Guest OS rules (GuestOSArchFilter; osinfo-db + etc/tern/guest-os-rules.ini):
+    # Windows 10 is built for x86 only, Debian 12 also for ppc64le.
+    got = host_set(H.request_spec({}, {'os_distro': 'win10'}))
+    t.ok(got == ['bdw', 'bdw-md', 'hsw', 'hsw-md', 'icl', 'icl-md', 'skl', 'skl-md', 'tcg'],
+         'os_distro win10: only the x86_64 hosts', got)
+    got = outcome(H.request_spec({}, {'os_distro': 'win10', 'hw_architecture': 'ppc64le'}))
+    t.ok(got.startswith('NoValidHost') and 'GuestOSArchFilter removed 5 hosts: guest OS win10 '
+         'is built for i686, x86_64 only, not for ppc64le (5)' in got,
+         'win10 as a ppc64le guest: NoValidHost naming the rule', got)
+    got = host_set(H.request_spec({}, {'os_distro': 'debian12', 'hw_architecture': 'ppc64le'}))
+    t.ok(got == ['p8', 'p9', 'pw0', 'pw1', 'tcg'],
+         'os_distro debian12 (ppc64le added by guest-os-rules.ini) on ppc64le: the POWER hosts '
+         'and the emulator', got)
+    got = outcome(H.request_spec({}, {'os_distro': 'no-such-os'}))
+    t.ok(got.startswith('NoValidHost') and "os_distro 'no-such-os' is unknown" in got,
+         'an os_distro neither osinfo-db nor the overrides know: NoValidHost saying so', got)
 
     # Machine types: the instance booted with pseries-9.0 cannot move to a
     # host whose QEMU offers only pseries-10.0; the reason names it.

@@ -60,6 +60,8 @@ try:
          ['icl', 'icl-md']),
         ('POWER9 model: POWER9 and the TCG emulator, not POWER8',
          {'tern:cpu_model': 'POWER9'}, {'hw_architecture': 'ppc64le'}, ['p9', 'tcg']),
+        ('POWER10 model: only the TCG emulator (its QEMU emulates POWER10; no POWER10 host)',
+         {'tern:cpu_model': 'POWER10'}, {'hw_architecture': 'ppc64le'}, ['tcg']),
     ]
     for desc, es, props, want in cases:
         want = sorted(want)
@@ -207,6 +209,52 @@ try:
             break
         time.sleep(0.1)
     t.ok(got == ['p9', 'tcg'], 'a host disabled in the database is dropped (change feed)', got)
+    # TCG: the emulator's guests get what its QEMU emulates, not its x86 CPU.
+    # An older QEMU there (POWER7/POWER8 only) takes no POWER9 guest.
+    db.sql("UPDATE compute_nodes SET guest_cpu = jsonb_set(guest_cpu, '{tcg_models}',"
+           " '{\"ppc64le\": [\"POWER8\", \"POWER7\"]}') WHERE host = 'tcg'")
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            got = host_set(H.request_spec({'tern:cpu_model': 'POWER9'},
+                                          {'hw_architecture': 'ppc64le'}))
+        except exception.NoValidHost as e:
+            got = str(e)
+        if got == ['p9']:
+            break
+        time.sleep(0.1)
+    t.ok(got == ['p9'], 'a TCG host whose QEMU emulates up to POWER8: no POWER9 guest', got)
+    try:
+        got = host_set(H.request_spec({'tern:cpu_model': 'POWER10'},
+                                      {'hw_architecture': 'ppc64le'}))
+    except exception.NoValidHost as e:
+        got = str(e)
+    t.ok('CpuModelFilter removed' in got and
+         'no CPU model QEMU emulates there under TCG gives it (1)' in got,
+         'POWER10 now: NoValidHost, the reason naming the TCG host', got)
+    # A claim by another scheduler changes only the usage columns: seen from
+    # them (same inventory fingerprint); an inventory change reads the row.
+    def wait_set(want, *a, **kw):
+        got = None
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                got = host_set(H.request_spec(*a, **kw))
+            except exception.NoValidHost as e:
+                got = str(e)
+            if got == want:
+                break
+            time.sleep(0.1)
+        return got
+    db.sql("UPDATE compute_nodes SET vcpus_used = vcpus WHERE host = 'p9'")
+    got = wait_set(['tcg'], {}, {'hw_architecture': 'ppc64le'})
+    t.ok(got == ['tcg'], 'p9 filled by another scheduler\'s claims: not chosen', got)
+    db.sql("UPDATE compute_nodes SET vcpus_used = 0, vcpus = 1 WHERE host = 'p9'")
+    got = wait_set(['p9', 'tcg'], {}, {'hw_architecture': 'ppc64le'})
+    t.ok(got == ['p9', 'tcg'] and
+         wait_set(['tcg'], {}, {'hw_architecture': 'ppc64le'}, vcpus=2) == ['tcg'],
+         'p9 released and shrunk to 1 vCPU (a new inventory): 1-vCPU guests only', got)
+    db.sql("UPDATE compute_nodes SET vcpus = 32 WHERE host = 'p9'")
     # A new host appears, and a deleted one goes.
     db.fleet('small', '3', '32', '65536')   # adds h02 (h00, h01 exist)
     db.sql("UPDATE services SET last_seen_up = now() - interval '5 minutes' WHERE host = 'h00'")

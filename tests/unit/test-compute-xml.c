@@ -12,7 +12,7 @@
 
 #include "compute/compute_error.h"
 #include "compute/domain_xml.h"
-#include "compute/guest_os_rules.h"
+#include "fleet/guest_os_rules.h"
 #include "compute/host_probe.h"
 #include "compute/xml_util.h"
 
@@ -270,7 +270,7 @@ test_os_rules(void)
     g_autoptr(GError) err = NULL;
     g_assert_cmpint(tern_guest_os_rules_check(rules, "debian11", "ppc64le", ok, &err), ==, 0);
     g_assert_cmpint(tern_guest_os_rules_check(rules, "win2k19", "x86_64", ok, &err), ==, -1);
-    g_assert_error(err, TERN_COMPUTE_ERROR, TERN_COMPUTE_ERROR_UNSUPPORTED);
+    g_assert_error(err, TERN_GUEST_OS_ERROR, TERN_GUEST_OS_ERROR_UNSUPPORTED);
     g_clear_error(&err);
     /* RHEL 9 cannot use SPICE nor QXL (guest-os-rules.ini); RHEL 8.6 can */
     const char *const spice[] = { "graphics:spice", "video:qxl", NULL };

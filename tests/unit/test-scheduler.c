@@ -12,6 +12,7 @@
 #include "scheduler/sched_selection.h"
 
 static const TernCpuDb *cpudb;
+static TernGuestOsRules *os_rules;   /* osinfo-db + etc/tern/guest-os-rules.ini */
 
 /* ---- fleet --------------------------------------------------------------- */
 
@@ -43,8 +44,12 @@ host(const char *name, TernCpuArch arch, const char *model, const char *flag, gb
     h->triples = tern_sched_triple_bit(arch, TERN_SCHED_HV_QEMU, TERN_SCHED_VM_HVM);
     if (kvm)
         h->triples |= tern_sched_triple_bit(arch, TERN_SCHED_HV_KVM, TERN_SCHED_VM_HVM);
-    if (emulates)
+    if (emulates) {
         h->triples |= tern_sched_triple_bit(emulates, TERN_SCHED_HV_QEMU, TERN_SCHED_VM_HVM);
+        /* What QEMU 10 emulates (tests/data/hosts/x86_64/domcapabilities-ppc64le-qemu.xml). */
+        tern_sched_host_set_tcg_models(h, cpudb, "{\"tcg_models\": {\"ppc64le\": [\"POWER10\", "
+                                       "\"POWER9\", \"POWER8\", \"POWER7\"]}}");
+    }
     h->vcpus = 16;
     h->memory_mb = 32768;
     h->local_gb = 500;
@@ -116,6 +121,7 @@ request(int vcpus, int ram, int disk, const char *extra_specs, const char *props
     g_assert_no_error(err);
     TernSchedRequest *r = tern_sched_request_from_spec(cpudb, o, &err);
     g_assert_no_error(err);
+    tern_sched_request_set_guest_os(r, os_rules);
     return r;
 }
 
@@ -123,7 +129,8 @@ static GPtrArray *
 default_filters(void)
 {
     const char *names[] = { "ComputeFilter", "AvailabilityZoneFilter", "ImagePropertiesFilter",
-                            "RamFilter", "CoreFilter", "DiskFilter", "CpuModelFilter", NULL };
+                            "RamFilter", "CoreFilter", "DiskFilter", "GuestOSArchFilter",
+                            "CpuModelFilter", NULL };
     g_autoptr(GError) err = NULL;
     GPtrArray *f = tern_sched_filters_from_names(names, &err);
     g_assert_no_error(err);
@@ -177,6 +184,55 @@ check_set(TernSchedCache *c, TernSchedRequest *r, const char *expected)
 
 /* ---- filter tests -------------------------------------------------------- */
 
+/* GuestOSArchFilter: osinfo-db says which arches an OS is built for. */
+static void
+test_guest_os(void)
+{
+    g_autoptr(TernSchedCache) c = fleet();
+    const char *x86 = "bdw bdw-md hsw hsw-md icl icl-md skl skl-md tcg";
+    /* Windows 10 is built for x86 only: the x86_64 hosts (tcg runs x86_64 guests). */
+    check_set(c, request(1, 512, 1, NULL, "{\"os_distro\": \"win10\"}", NULL), x86);
+    /* Debian 12 (guest-os-rules.ini adds ppc64le): every host; Nova's
+     * os_distro + os_version spelling resolves to the same OS. */
+    check_set(c, request(1, 512, 1, NULL, "{\"os_distro\": \"debian12\"}", NULL),
+              "bdw bdw-md hsw hsw-md icl icl-md p8 p9 skl skl-md tcg");
+    check_set(c, request(1, 512, 1, NULL, "{\"os_distro\": \"debian\", \"os_version\": \"12\"}",
+                         NULL), "bdw bdw-md hsw hsw-md icl icl-md p8 p9 skl skl-md tcg");
+    /* Windows 10 as a ppc64le guest: nowhere, the reason names the rule. */
+    TernSchedRequest *r = request(1, 512, 1, NULL,
+                                  "{\"os_distro\": \"win10\", \"hw_architecture\": \"ppc64le\"}",
+                                  NULL);
+    g_assert_cmpstr(r->os_id, ==, "win10");
+    g_autofree char *why = NULL;
+    g_autofree char *got = passing(c, r, &why);
+    g_assert_cmpstr(got, ==, "");
+    g_assert_nonnull(strstr(why, "GuestOSArchFilter removed 3 hosts: guest OS win10 is built "
+                                 "for i686, x86_64 only, not for ppc64le (3)"));
+    tern_sched_request_free(r);
+    /* No arch asked: the guest would have the host's arch. */
+    r = request(1, 512, 1, NULL, "{\"os_distro\": \"win10\"}", NULL);
+    g_clear_pointer(&why, g_free);
+    g_clear_pointer(&got, g_free);
+    got = passing(c, r, &why);
+    g_assert_nonnull(strstr(why, "GuestOSArchFilter removed 2 hosts: guest OS win10 is built "
+                                 "for i686, x86_64 only, not for ppc64le (2)"));
+    tern_sched_request_free(r);
+    /* An OS neither source knows: no host, and the reason says so. */
+    r = request(1, 512, 1, NULL, "{\"os_distro\": \"no-such-os\"}", NULL);
+    g_assert_null(r->os_id);
+    g_clear_pointer(&why, g_free);
+    g_clear_pointer(&got, g_free);
+    got = passing(c, r, &why);
+    g_assert_cmpstr(got, ==, "");
+    g_assert_nonnull(strstr(why, "GuestOSArchFilter removed 11 hosts: os_distro 'no-such-os' "
+                                 "is unknown to osinfo-db"));
+    tern_sched_request_free(r);
+    /* Without rules (or without os_distro) the filter keeps every host. */
+    r = request(1, 512, 1, NULL, "{\"os_distro\": \"no-such-os\"}", NULL);
+    tern_sched_request_set_guest_os(r, NULL);
+    check_set(c, r, "bdw bdw-md hsw hsw-md icl icl-md p8 p9 skl skl-md tcg");
+}
+
 static void
 test_arch(void)
 {
@@ -220,6 +276,63 @@ test_cpu(void)
     check_set(c, request(1, 512, 1, "{\"tern:cpu_model\": \"POWER9\"}",
                          "{\"hw_architecture\": \"ppc64le\"}", NULL),
               "p9 tcg");
+}
+
+/* A guest the host runs under TCG gets a model QEMU emulates there, not
+ * the host's CPU: the request is compared with the host's TCG models. */
+static void
+test_cpu_tcg(void)
+{
+    g_autoptr(TernSchedCache) c = tern_sched_cache_new();
+    const TernCpuArch X = TERN_CPU_ARCH_X86_64, P = TERN_CPU_ARCH_PPC64LE;
+    /* tcg10 emulates POWER7..POWER10 (QEMU 10); tcg-old only up to POWER8;
+     * tcg-unreported says nothing (a compute older than tcg_models). */
+    tern_sched_cache_put(c, host("tcg10", X, "Icelake-Server", NULL, FALSE, P), FALSE);
+    TernSchedHost *h = host("tcg-old", X, "Icelake-Server", NULL, FALSE, P);
+    tern_sched_host_set_tcg_models(h, cpudb, "{\"arch\": \"x86_64\", \"tcg_models\": "
+                                   "{\"ppc64le\": [\"POWER7\", \"POWER8\"], \"sparc\": [\"x\"]}}");
+    g_assert_cmpuint(h->tcg_ncpus, ==, 2);
+    tern_sched_cache_put(c, h, FALSE);
+    h = host("tcg-unreported", X, "Icelake-Server", NULL, FALSE, P);
+    tern_sched_host_set_tcg_models(h, cpudb, "{\"arch\": \"x86_64\"}");
+    g_assert_cmpuint(h->tcg_ncpus, ==, 0);
+    tern_sched_cache_put(c, h, FALSE);
+    /* p9x: a TCG-only POWER9 host emulating x86_64 with what TCG can do there
+     * (domain capabilities' usable models: no Skylake, no md-clear). */
+    h = host("p9x", P, "POWER9", NULL, FALSE, X);
+    tern_sched_host_set_tcg_models(h, cpudb, "{\"tcg_models\": {\"x86_64\": [\"qemu64\", "
+                                   "\"Nehalem\", \"Westmere\", \"Conroe\", \"Penryn\"]}}");
+    tern_sched_cache_put(c, h, FALSE);
+    tern_sched_cache_put(c, host("p9", P, "POWER9", NULL, TRUE, 0), FALSE);
+
+    const char *ppc = "{\"hw_architecture\": \"ppc64le\"}";
+    check_set(c, request(1, 512, 1, NULL, ppc, NULL), "p9 p9x tcg-old tcg-unreported tcg10");
+    check_set(c, request(1, 512, 1, "{\"tern:cpu_model\": \"POWER8\"}", ppc, NULL),
+              "p9 p9x tcg-old tcg10");
+    TernSchedRequest *r = request(1, 512, 1, "{\"tern:cpu_model\": \"POWER9\"}", ppc, NULL);
+    g_autofree char *why = NULL;
+    g_autofree char *got = passing(c, r, &why);
+    g_assert_cmpstr(got, ==, "p9 p9x tcg10");
+    g_assert_nonnull(strstr(why, "CpuModelFilter removed 2 hosts: POWER9: "
+                                 "no CPU model QEMU emulates there under TCG gives it (1), "
+                                 "emulates the arch but reported no TCG CPU models (1)"));
+    tern_sched_request_free(r);
+    /* x86_64 guests on p9x get TCG's models: Nehalem yes, Skylake or
+     * md-clear no (never p9x's own CPU, whatever it is). */
+    const char *x86 = "{\"hw_architecture\": \"x86_64\"}";
+    check_set(c, request(1, 512, 1, "{\"tern:cpu_model\": \"Nehalem\"}", x86, NULL),
+              "p9x tcg-old tcg-unreported tcg10");
+    check_set(c, request(1, 512, 1, "{\"tern:cpu_model\": \"Skylake-Client-IBRS\"}", x86, NULL),
+              "tcg-old tcg-unreported tcg10");
+    check_set(c, request(1, 512, 1, "{\"tern:cpu_flags\": \"+md-clear\"}", x86, NULL), "");
+    /* Emulation asked: TCG's models, not the Icelake host CPU of the x86
+     * hosts (which reported no x86_64 TCG models). */
+    const char *emu = "{\"hw_emulation_architecture\": \"x86_64\"}";
+    check_set(c, request(1, 512, 1, "{\"tern:cpu_model\": \"Skylake-Client-IBRS\"}", emu, NULL),
+              "");
+    check_set(c, request(1, 512, 1, "{\"tern:cpu_model\": \"Nehalem\"}", emu, NULL), "p9x");
+    check_set(c, request(1, 512, 1, "{\"tern:cpu_model\": \"POWER10\"}",
+                         "{\"hw_emulation_architecture\": \"ppc64le\"}", NULL), "tcg10");
 }
 
 static void
@@ -575,8 +688,14 @@ main(int argc, char **argv)
     g_autoptr(GError) err = NULL;
     cpudb = tern_cpu_db_get(&err);
     g_assert_no_error(err);
+    g_autofree char *rules_path = g_build_filename(g_getenv("TERN_SRCDIR"), "etc", "tern",
+                                                   "guest-os-rules.ini", NULL);
+    os_rules = tern_guest_os_rules_load(rules_path, &err);
+    g_assert_no_error(err);
     g_test_add_func("/scheduler/filter/arch", test_arch);
     g_test_add_func("/scheduler/filter/cpu", test_cpu);
+    g_test_add_func("/scheduler/filter/guest-os", test_guest_os);
+    g_test_add_func("/scheduler/filter/cpu-tcg", test_cpu_tcg);
     g_test_add_func("/scheduler/filter/host-lists", test_host_lists);
     g_test_add_func("/scheduler/filter/compute-resources", test_compute_and_resources);
     g_test_add_func("/scheduler/filter/move", test_move);
@@ -586,5 +705,7 @@ main(int argc, char **argv)
     g_test_add_func("/scheduler/request/bad", test_bad_requests);
     g_test_add_func("/scheduler/cache", test_cache);
     g_test_add_func("/scheduler/weigh/soft-server-group", test_soft_group_weighers);
-    return g_test_run();
+    int rc = g_test_run();
+    tern_guest_os_rules_free(os_rules);
+    return rc;
 }

@@ -1,11 +1,12 @@
 /* guest_os_rules.c: guest OS rules from osinfo-db (libosinfo) plus tern's
  * INI overrides; see guest_os_rules.h for the rules and the file format. */
-#include "compute/guest_os_rules.h"
+#include "fleet/guest_os_rules.h"
 
 #include <osinfo/osinfo.h>
 #include <string.h>
 
-#include "compute/compute_error.h"
+G_DEFINE_QUARK(tern-guest-os-error-quark, tern_guest_os_error)
+
 
 #if defined(__SANITIZE_ADDRESS__)
 /* Sanitizer builds only. libosinfo leaks a few bytes while it parses
@@ -81,7 +82,7 @@ tern_guest_os_rules_load(const char *overrides_path, GError **error)
     r->loader = osinfo_loader_new();
     osinfo_loader_process_default_path(r->loader, &err);
     if (err) {
-        g_set_error(error, TERN_COMPUTE_ERROR, TERN_COMPUTE_ERROR_IO,
+        g_set_error(error, TERN_GUEST_OS_ERROR, TERN_GUEST_OS_ERROR_IO,
                     "cannot load osinfo-db (package osinfo-db): %s", err->message);
         tern_guest_os_rules_free(r);
         return NULL;
@@ -97,7 +98,7 @@ tern_guest_os_rules_load(const char *overrides_path, GError **error)
     }
     if (overrides_path &&
         !g_key_file_load_from_file(r->overrides, overrides_path, G_KEY_FILE_NONE, &err)) {
-        g_set_error(error, TERN_COMPUTE_ERROR, TERN_COMPUTE_ERROR_CONFIG,
+        g_set_error(error, TERN_GUEST_OS_ERROR, TERN_GUEST_OS_ERROR_CONFIG,
                     "cannot read guest OS rules %s: %s", overrides_path, err->message);
         tern_guest_os_rules_free(r);
         return NULL;
@@ -257,7 +258,7 @@ tern_guest_os_rules_check(TernGuestOsRules *r, const char *id, const char *arch,
     OsView v = { 0 };
     int ret = -1;
     if (!resolve(r, id, &v, 0)) {
-        g_set_error(error, TERN_COMPUTE_ERROR, TERN_COMPUTE_ERROR_UNSUPPORTED,
+        g_set_error(error, TERN_GUEST_OS_ERROR, TERN_GUEST_OS_ERROR_UNSUPPORTED,
                     "os_distro '%s' is unknown to osinfo-db and to tern's guest OS rules: "
                     "use an osinfo short id (e.g. debian11, rhel8.6, ubuntu22.04) or add "
                     "[os %s] to guest-os-rules.ini", id, id);
@@ -266,7 +267,7 @@ tern_guest_os_rules_check(TernGuestOsRules *r, const char *id, const char *arch,
     if (v.arches && !g_hash_table_contains(v.arches, arch)) {
         g_auto(GStrv) arches = tern_guest_os_rules_arches(r, id);
         g_autofree char *list = g_strjoinv(", ", arches);
-        g_set_error(error, TERN_COMPUTE_ERROR, TERN_COMPUTE_ERROR_UNSUPPORTED,
+        g_set_error(error, TERN_GUEST_OS_ERROR, TERN_GUEST_OS_ERROR_UNSUPPORTED,
                     "os_distro '%s' is not built for %s guests (it is built for %s)",
                     id, arch, list);
         goto out;
@@ -280,7 +281,7 @@ tern_guest_os_rules_check(TernGuestOsRules *r, const char *id, const char *arch,
         if (strcmp(kind, "graphics") == 0) {
             if (v.graphics && !g_strv_contains((const char *const *)v.graphics, name)) {
                 g_autofree char *ok = g_strjoinv(", ", v.graphics);
-                g_set_error(error, TERN_COMPUTE_ERROR, TERN_COMPUTE_ERROR_UNSUPPORTED,
+                g_set_error(error, TERN_GUEST_OS_ERROR, TERN_GUEST_OS_ERROR_UNSUPPORTED,
                             "os_distro '%s' cannot use %s graphics (it supports %s)",
                             id, name, ok);
                 goto out;
@@ -295,7 +296,7 @@ tern_guest_os_rules_check(TernGuestOsRules *r, const char *id, const char *arch,
         for (char **n = names; *n && !driven; n++)
             driven = g_hash_table_contains(v.devices, g_strstrip(*n));
         if (!driven) {
-            g_set_error(error, TERN_COMPUTE_ERROR, TERN_COMPUTE_ERROR_UNSUPPORTED,
+            g_set_error(error, TERN_GUEST_OS_ERROR, TERN_GUEST_OS_ERROR_UNSUPPORTED,
                         "os_distro '%s' has no driver for %s '%s' (osinfo-db lists none of "
                         "its devices for this OS); choose another %s", id, kind_label(kind),
                         name, kind_label(kind));

@@ -1,4 +1,5 @@
 /* guest_os_rules.h: which guest OS runs on which arch with which devices,
+ * shared by tern-compute (domain XML) and tern-scheduler (GuestOSArchFilter),
  * read from data, not code: osinfo-db through libosinfo (the database of
  * virt-install; OSes derive from one another and list the arches they are
  * built for and the devices they drive), plus tern's own additions and
@@ -14,6 +15,14 @@
 #define TERN_GUEST_OS_RULES_H
 
 #include <glib.h>
+
+#define TERN_GUEST_OS_ERROR (tern_guest_os_error_quark())
+GQuark tern_guest_os_error_quark(void);
+typedef enum {
+    TERN_GUEST_OS_ERROR_IO,           /* osinfo-db cannot be loaded */
+    TERN_GUEST_OS_ERROR_CONFIG,       /* the overrides file is unreadable or malformed */
+    TERN_GUEST_OS_ERROR_UNSUPPORTED,  /* a request the guest OS cannot run (the message names the rule) */
+} TernGuestOsError;
 
 typedef struct _TernGuestOsRules TernGuestOsRules;
 
