@@ -19,6 +19,65 @@
  * instance are its own echoes: the handler already reported the state. */
 #define SETTLE_USEC (3 * G_USEC_PER_SEC)
 
+/* TRUE if a handler of this process has acted on the instance. */
+static gboolean
+handled_here(TernComputeManager *m, const char *uuid)
+{
+    g_mutex_lock(&m->lock);
+    gboolean seen = g_hash_table_contains(m->settled, uuid);
+    g_mutex_unlock(&m->lock);
+    return seen;
+}
+
+/* A build the restart of this tern-compute interrupted: the instance is
+ * this host's and still BUILDING, yet no handler of this process builds it
+ * (the cast was taken, and acked, by the process that died). Whatever that
+ * process left (domain, disks) is removed and the build is handed back to
+ * the conductor (a fault and instance_build_failed, retryable): it
+ * releases this host's claim and reschedules. An instance the conductor's
+ * recovery already put in ERROR that never launched gets its leftovers
+ * removed the same way. Returns TRUE when it acted. */
+static gboolean
+clean_interrupted_build(TernComputeManager *m, virConnectPtr conn, json_t *inst)
+{
+    const char *uuid = json_string_value(json_object_get(inst, "uuid"));
+    const char *vm = json_string_value(json_object_get(inst, "vm_state"));
+    gboolean building = g_strcmp0(vm, "building") == 0;
+    if (!uuid || (!building && !(g_strcmp0(vm, "error") == 0 &&
+                                 json_is_false(json_object_get(inst, "launched")))))
+        return FALSE;
+    if (!building) {
+        virDomainPtr dom = virDomainLookupByUUIDString(conn, uuid);
+        if (!dom)
+            return FALSE;
+        virDomainFree(dom);
+    }
+    if (tern_compute_instance_is_busy(m, uuid) || handled_here(m, uuid))
+        return FALSE;   /* a (redelivered) build of this process has it */
+    tern_compute_instance_lock(m, uuid);
+    if (handled_here(m, uuid)) {
+        tern_compute_instance_unlock(m, uuid);
+        return FALSE;
+    }
+    g_autoptr(GError) err = NULL;
+    if (tern_guest_terminate(conn, uuid, m->instances_path, &err) < 0)
+        TERN_WARN(TERN_COMPUTE_LOG, "instance %s: cleanup of an interrupted build: %s", uuid,
+                  err->message);
+    if (building) {
+        g_autofree char *why = g_strdup_printf(
+            "the build was interrupted by a restart of tern-compute on %s", m->host);
+        TERN_WARN(TERN_COMPUTE_LOG, "instance %s: %s: leftovers removed, handed back to the "
+                  "conductor", uuid, why);
+        tern_conductor_instance_fault(m, NULL, uuid, 500, why, NULL);
+        tern_conductor_build_failed(m, NULL, uuid, why, TRUE);
+    } else {
+        TERN_WARN(TERN_COMPUTE_LOG, "instance %s is in ERROR and never launched: the domain "
+                  "and disks an interrupted build left on %s are removed", uuid, m->host);
+    }
+    tern_compute_instance_unlock(m, uuid);
+    return TRUE;
+}
+
 int
 tern_compute_reconcile(TernComputeManager *m, GError **error)
 {
@@ -33,12 +92,18 @@ tern_compute_reconcile(TernComputeManager *m, GError **error)
     virConnectPtr conn = tern_compute_conn(m, error);
     if (!conn)
         return -1;
-    g_autoptr(GPtrArray) known = g_ptr_array_new();
     size_t i;
     json_t *inst;
+    guint interrupted = 0;
+    json_array_foreach(list, i, inst)
+        if (clean_interrupted_build(m, conn, inst)) {
+            json_object_set_new(inst, "cleaned", json_true());   /* nothing left to find */
+            interrupted++;
+        }
+    g_autoptr(GPtrArray) known = g_ptr_array_new();
     json_array_foreach(list, i, inst) {
         const char *uuid = json_string_value(json_object_get(inst, "uuid"));
-        if (uuid)
+        if (uuid && !json_object_get(inst, "cleaned"))
             g_ptr_array_add(known, (gpointer)uuid);
     }
     g_ptr_array_add(known, NULL);
@@ -68,7 +133,9 @@ tern_compute_reconcile(TernComputeManager *m, GError **error)
     json_array_foreach(list, i, inst) {
         const char *uuid = json_string_value(json_object_get(inst, "uuid"));
         json_t *task = json_object_get(inst, "task_state");
-        if (!uuid || (task && !json_is_null(task)) || tern_compute_instance_is_busy(m, uuid))
+        const char *vm = json_string_value(json_object_get(inst, "vm_state"));
+        if (!uuid || (task && !json_is_null(task)) || tern_compute_instance_is_busy(m, uuid)
+            || g_strcmp0(vm, "building") == 0 || json_object_get(inst, "cleaned"))
             continue;   /* a task in progress owns the instance's state (as Nova) */
         int ps = TERN_POWER_NOSTATE;
         g_autoptr(GError) err = NULL;
@@ -92,8 +159,9 @@ tern_compute_reconcile(TernComputeManager *m, GError **error)
             corrected++;
     }
     TERN_INFO(TERN_COMPUTE_LOG, "reconciled %zu instances with libvirt: %u unknown domains, "
-              "%u instances without a domain, %u power states corrected", json_array_size(list),
-              unknown->len, missing->len, corrected);
+              "%u instances without a domain, %u power states corrected, %u interrupted builds "
+              "cleaned up", json_array_size(list), unknown->len, missing->len, corrected,
+              interrupted);
     g_ptr_array_unref(unknown);
     g_ptr_array_unref(missing);
     virConnectClose(conn);

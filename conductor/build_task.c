@@ -20,6 +20,7 @@
 typedef struct {
     gint ref;
     char *uuid;
+    gint handed;              /* atomic: cast to a compute, waiting for its report */
     GMutex lock;              /* one step of the flow at a time */
     json_t *context;
     json_t *image;            /* dict, NULL: from the record */
@@ -91,11 +92,17 @@ tern_conductor_build_done(TernConductor *c, const char *instance_uuid)
     flow_unref(f);
 }
 
+/* TRUE while this process works on the build (recording, scheduling,
+ * claiming, casting). A flow that handed the build to a compute only waits:
+ * if the compute's report is lost (the compute died after it took the
+ * cast, a broker restart lost the report), recovery must see the build
+ * as stale like one no process drives. */
 gboolean
 tern_conductor_build_is_live(TernConductor *c, const char *instance_uuid)
 {
     g_mutex_lock(&c->lock);
-    gboolean live = g_hash_table_contains(c->builds, instance_uuid);
+    TernBuildFlow *f = g_hash_table_lookup(c->builds, instance_uuid);
+    gboolean live = f && !g_atomic_int_get(&f->handed);
     g_mutex_unlock(&c->lock);
     return live;
 }
@@ -366,6 +373,7 @@ cast_build(TernConductor *c, TernBuildFlow *f, TernDb *db, const char *host, jso
 static void
 build_step(TernConductor *c, TernBuildFlow *f)
 {
+    g_atomic_int_set(&f->handed, 0);
     g_autoptr(GError) err = NULL;
     TernDb *db = tern_conductor_db(c, &err);
     if (!db) {
@@ -462,6 +470,7 @@ build_step(TernConductor *c, TernBuildFlow *f)
         TERN_INFO(LOG, "instance %s: build cast to %s (attempt %" G_GINT64_FORMAT " of %"
                   G_GINT64_FORMAT ", %zu alternates left)", f->uuid, host, f->attempts,
                   c->max_attempts, json_array_size(f->alternates));
+        g_atomic_int_set(&f->handed, 1);
         json_decref(sel);
         return;
     }

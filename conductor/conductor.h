@@ -41,6 +41,7 @@ struct _TernConductor {
     GHashTable *builds;             /* instance uuid -> TernBuildFlow* (flows of this process) */
     GHashTable *live_migrations;    /* migration uuid -> itself (flows of this process) */
     GHashTable *gates;              /* host -> json gates of its last report */
+    GHashTable *unknown_domains;    /* host -> json list of domains no instance owns */
 
     GThread *recovery_thread;
     GMutex recovery_lock;
