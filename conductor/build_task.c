@@ -107,6 +107,17 @@ tern_conductor_build_is_live(TernConductor *c, const char *instance_uuid)
     return live;
 }
 
+/* TRUE if this process cast the build to a compute and waits for its report. */
+gboolean
+tern_conductor_build_is_handed(TernConductor *c, const char *instance_uuid)
+{
+    g_mutex_lock(&c->lock);
+    TernBuildFlow *f = g_hash_table_lookup(c->builds, instance_uuid);
+    gboolean handed = f && g_atomic_int_get(&f->handed);
+    g_mutex_unlock(&c->lock);
+    return handed;
+}
+
 void
 tern_conductor_build_flows_free(TernConductor *c)
 {

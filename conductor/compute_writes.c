@@ -287,6 +287,8 @@ is_stale_build_report(const TernDbInstance *inst, json_t *updates)
         return FALSE;
     if (g_strcmp0(inst->vm_state, "error") == 0)
         return TRUE;
+    if (g_strcmp0(inst->vm_state, "building") == 0 && !inst->host)
+        return TRUE;   /* taken back by recovery to be scheduled again */
     if (!inst->host || !host || g_strcmp0(inst->host, host) == 0)
         return FALSE;
     /* another host: building there, or ACTIVE there with no task (a

@@ -107,6 +107,7 @@ void tern_conductor_build_failed(TernConductor *c, json_t *context, const char *
 void tern_conductor_build_done(TernConductor *c, const char *instance_uuid);
 /* Is a build flow of this process running for the instance? */
 gboolean tern_conductor_build_is_live(TernConductor *c, const char *instance_uuid);
+gboolean tern_conductor_build_is_handed(TernConductor *c, const char *instance_uuid);
 /* Set an instance to ERROR with a fault (code 500). */
 void tern_conductor_instance_error(TernConductor *c, TernDb *db, const char *instance_uuid,
                                    const char *host, const char *message, const char *details);

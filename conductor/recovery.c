@@ -4,9 +4,12 @@
  * state:
  *
  *   - an instance BUILDING with no change for stuck_build_timeout seconds
- *     and no flow in this process: still scheduling (no host) → its claims
- *     are released and it is scheduled again; handed to a compute that never
- *     answered → ERROR with a fault saying so, claims released;
+ *     and no flow in this process working on it: still scheduling (no host,
+ *     or a host but no cast known to this process) → its claims are released
+ *     and it is scheduled again; handed to a compute that never answered
+ *     (the compute died after it took the cast, or its report was lost) →
+ *     ERROR with a fault saying so, claims released (a late report from that
+ *     compute is then refused and the compute removes its guest);
  *   - a migration queued/preparing/running with no report for
  *     stuck_migration_timeout seconds and no flow in this process → error
  *     with the reason, the destination claim reverted, the instance left on
@@ -57,7 +60,10 @@ recover_builds(TernConductor *c, TernDb *db)
                         "AND updated_at < now() - make_interval(secs => $2::int)",
                         inst->uuid, c->build_timeout))
             continue;
-        if (!inst->host || g_strcmp0(inst->task_state, "scheduling") == 0) {
+        /* handed: this process cast it to inst->host (the record alone
+         * cannot tell a cast from a claim made just before a crash) */
+        gboolean handed = tern_conductor_build_is_handed(c, inst->uuid);
+        if (!inst->host || (g_strcmp0(inst->task_state, "scheduling") == 0 && !handed)) {
             TERN_WARN(LOG, "instance %s has been scheduling for over %" G_GINT64_FORMAT
                       " s with no conductor driving it: scheduling it again", inst->uuid,
                       c->build_timeout);
