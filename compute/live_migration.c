@@ -662,9 +662,13 @@ monitor_main(gpointer data)
                                     : G_MAXINT64;
     gboolean downtime_set = FALSE, acted = FALSE;
     gint64 last_report = 0;
+    gboolean first = TRUE;
     while (!g_atomic_int_get(&mon->done)) {
         g_mutex_lock(&mon->lock);
-        gint64 until = g_get_monotonic_time() + G_USEC_PER_SEC / 2;
+        /* the first sample early: a small guest's migration takes well
+         * under a second, and its progress should still be seen once */
+        gint64 until = g_get_monotonic_time() + (first ? G_USEC_PER_SEC / 20 : G_USEC_PER_SEC / 2);
+        first = FALSE;
         while (!g_atomic_int_get(&mon->done))
             if (!g_cond_wait_until(&mon->cond, &mon->lock, until))
                 break;
