@@ -31,7 +31,8 @@ Use:
         w.clean()
 
 Other helpers: w.nova (conductor_env.Nova: task_api, admin_call(...)),
-w.query(sql, *args), w.restart_compute(name, libvirt_extra={...}),
+w.query(sql, *args), w.restart_compute(name, libvirt_extra={...}), w.abort(mig), w.force_complete(mig),
+w.cli("migration", "show", mig) (the tern CLI),
 w.kill_libvirtd(name) / w.start_libvirtd(name), w.virsh(name, *args),
 w.hosts[name] = {"addr", "uri", "dir"}, w.other(host), w.tap (conductor_env.Tap).
 Memory defaults: x86_64 256 MiB, ppc64le 512 MiB. Needs root (namespaces),
@@ -180,9 +181,10 @@ class MigrationWorld:
         return self.start_compute(n, libvirt_extra)
 
     # ------------------------------------------------------------ guests
-    def boot(self, arch, name=None, memory_mb=None, timeout=120):
-        """Build one busybox guest of arch through the conductor; its uuid
-        once ACTIVE (RuntimeError with the record otherwise)."""
+    def boot(self, arch, name=None, memory_mb=None, host=None, timeout=120):
+        """Build one busybox guest of arch through the conductor (on host
+        when given: Nova's force_hosts); its uuid once ACTIVE (RuntimeError
+        with the record otherwise)."""
         mem = memory_mb or MEMORY[arch]
         flavor = self.nova.flavor("lm-%s-%d" % (arch, mem), vcpus=1, memory_mb=mem, root_gb=0)
         props = {"kernel_id": "kernel-" + arch, "ramdisk_id": "initrd-" + arch,
@@ -191,7 +193,7 @@ class MigrationWorld:
             # Nova's property for a guest emulated (TCG) on another arch's host
             props["hw_emulation_architecture"] = arch
         u = self.nova.build(name or "lm-" + arch, arch, flavor=flavor,
-                            image_id="busybox-" + arch, props=props)
+                            image_id="busybox-" + arch, props=props, force_host=host)
         s = self.nova.wait_state(u, ["active", "error"], timeout)
         if not s or s["vm_state"] != "active":
             raise RuntimeError("guest %s (%s) not ACTIVE: %s" % (u, arch, s))
@@ -259,6 +261,22 @@ class MigrationWorld:
             mig = rows[-1]
         self.watch(mig)
         return mig
+
+    def cli(self, *args, timeout=60):
+        """Run the `tern` CLI against this world; (returncode, stdout, stderr)."""
+        conf = self.world.tern_conf("cli", {})
+        build = os.environ.get("TERN_BUILDDIR", ".")
+        r = subprocess.run([os.path.join(build, "tern"), "-t", "30", "--config-file", conf] +
+                           list(args), capture_output=True, text=True, timeout=timeout)
+        return r.returncode, r.stdout, r.stderr
+
+    def abort(self, mig):
+        """tern_admin migration_abort (Nova's live_migration_abort to the source)."""
+        return self.nova.admin_call("migration_abort", uuid=mig)
+
+    def force_complete(self, mig):
+        """tern_admin migration_force_complete (Nova's live_migration_force_complete)."""
+        return self.nova.admin_call("migration_force_complete", uuid=mig)
 
     def migration(self, mig):
         cols = ("uuid", "instance_uuid", "source_compute", "dest_compute", "status",
