@@ -72,3 +72,6 @@ EXTRA_DIST += bench/compute
 TESTS += tests/e2e/test-live-migration-e2e.py tests/e2e/test-live-migration-failures-e2e.py
 EXTRA_DIST += tests/e2e/test-live-migration-e2e.py tests/e2e/migration_world.py \
 	tests/e2e/test-live-migration-failures-e2e.py
+# bench/migration: live migration by tern (through the conductor) vs plain
+# `virsh migrate --live --p2p`, same guest and hosts (needs root + services)
+EXTRA_DIST += bench/migration
