@@ -155,8 +155,9 @@ cpu_filter(const TernSchedHost *h, TernSchedFilterCtx *ctx)
     const TernCpuCompact *q = &r->cpu;
     if (q->family != c->family) {
         /* A guest of another arch family on a host that emulates it: TCG
-         * offers that family's models. Never for a live migration. */
-        if (!r->is_move && q->arch &&
+         * offers that family's models. A live migration only for a guest
+         * that is emulated already (the destination's own check decides). */
+        if ((!r->is_move || r->emulated) && q->arch &&
             (h->triples & tern_sched_triple_bit(q->arch, TERN_SCHED_HV_QEMU, TERN_SCHED_VM_HVM)))
             return TRUE;
         ctx->cpu_other_family++;
