@@ -6,3 +6,8 @@
 TESTS += tests/faults/test-faults-build.py tests/faults/test-faults-delivery.py
 EXTRA_DIST += tests/faults/faults_env.py tests/faults/test-faults-build.py \
 	tests/faults/test-faults-delivery.py
+
+# Mid-migration faults with real QEMU guests on two namespaced hosts
+# (tests/e2e/migration_world.py); skipped without root or guest assets.
+TESTS += tests/e2e/test-faults-migration-e2e.py
+EXTRA_DIST += tests/e2e/test-faults-migration-e2e.py
