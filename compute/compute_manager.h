@@ -112,6 +112,7 @@ char *tern_compute_now_iso(void);
 
 /* Compare libvirt's domains with instances_on_host: unknown domains are
  * reported (logged, never destroyed), power states corrected. */
+void tern_compute_remove_leftovers(TernComputeManager *m);
 int tern_compute_reconcile(TernComputeManager *m, GError **error);
 /* The libvirt lifecycle callback (TernDomainEventFunc). */
 void tern_compute_on_domain_event(const char *uuid, const char *name, int event, int detail,

@@ -94,6 +94,8 @@ reporter_main(gpointer data)
                 g_clear_error(&err);
             } else {
                 next_node = now + node_interval * G_USEC_PER_SEC;
+                if (reconciled)
+                    tern_compute_remove_leftovers(m);
             }
         }
         if (!reconciled && !g_atomic_int_get(&m->stopping)) {

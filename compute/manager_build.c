@@ -232,8 +232,9 @@ report_active(TernComputeManager *m, json_t *ctx, virConnectPtr conn, const char
         r = tern_conductor_instance_update(m, ctx, uuid, json_incref(u), FALSE, &err);
         if (r)
             break;
-        if (attempt >= REPORT_ATTEMPTS || !g_error_matches(err, TERN_RPC_ERROR,
-                                                           TERN_RPC_ERROR_TIMEOUT)) {
+        /* a remote error is an answer; a timeout or an unreachable broker is not */
+        if (attempt >= REPORT_ATTEMPTS || err->domain != TERN_RPC_ERROR ||
+            err->code == TERN_RPC_ERROR_REMOTE) {
             json_decref(u);
             g_propagate_error(error, g_steal_pointer(&err));
             return -1;
@@ -249,7 +250,7 @@ report_active(TernComputeManager *m, json_t *ctx, virConnectPtr conn, const char
     const char *host = json_string_value(json_object_get(r, "host"));
     if (json_is_object(r) && (g_strcmp0(vm, "active") != 0 || g_strcmp0(host, m->host) != 0)) {
         TERN_WARN(TERN_COMPUTE_LOG, "instance %s is %s on %s for the conductor: removing the "
-                  "guest this build made on %s", uuid, vm ? vm : "?", host ? host : "no host",
+                  "domain this build made on %s", uuid, vm ? vm : "?", host ? host : "no host",
                   m->host);
         g_autoptr(GError) terr = NULL;
         if (tern_guest_terminate(conn, uuid, m->instances_path, &terr) < 0)

@@ -52,10 +52,10 @@ clean_interrupted_build(TernComputeManager *m, virConnectPtr conn, json_t *inst)
             return FALSE;
         virDomainFree(dom);
     }
-    if (tern_compute_instance_is_busy(m, uuid) || handled_here(m, uuid))
+    if (tern_compute_instance_is_busy(m, uuid) || (building && handled_here(m, uuid)))
         return FALSE;   /* a (redelivered) build of this process has it */
     tern_compute_instance_lock(m, uuid);
-    if (handled_here(m, uuid)) {
+    if (building && handled_here(m, uuid)) {
         tern_compute_instance_unlock(m, uuid);
         return FALSE;
     }
@@ -72,10 +72,82 @@ clean_interrupted_build(TernComputeManager *m, virConnectPtr conn, json_t *inst)
         tern_conductor_build_failed(m, NULL, uuid, why, TRUE);
     } else {
         TERN_WARN(TERN_COMPUTE_LOG, "instance %s is in ERROR and never launched: the domain "
-                  "and disks an interrupted build left on %s are removed", uuid, m->host);
+                  "and disks a build left on %s (its report lost or too late) are removed",
+                  uuid, m->host);
     }
     tern_compute_instance_unlock(m, uuid);
     return TRUE;
+}
+
+/* A live migration from this host whose driver (this tern-compute's
+ * migration thread) died with the previous process: resolved against
+ * libvirt's truth. The domain is here with a migration job still running
+ * (libvirtd went on alone): the job is aborted; the domain is here: the
+ * migration failed, the guest stays (status error); the domain is gone from
+ * here: libvirt finished moving it (status completed, the conductor moves
+ * the instance and its claims to the destination). */
+static gboolean
+resolve_interrupted_migration(TernComputeManager *m, virConnectPtr conn, json_t *inst)
+{
+    const char *uuid = json_string_value(json_object_get(inst, "uuid"));
+    json_t *mig = json_object_get(inst, "migration");
+    const char *mig_uuid = json_string_value(json_object_get(mig, "uuid"));
+    if (!uuid || !mig_uuid ||
+        g_strcmp0(json_string_value(json_object_get(mig, "source_compute")), m->host) != 0 ||
+        tern_compute_instance_is_busy(m, uuid) || handled_here(m, uuid))
+        return FALSE;
+    const char *status = "error";
+    g_autofree char *why = NULL;
+    virDomainPtr dom = virDomainLookupByUUIDString(conn, uuid);
+    if (dom) {
+        virDomainJobInfo job = { 0 };
+        if (virDomainGetJobInfo(dom, &job) == 0 && job.type != VIR_DOMAIN_JOB_NONE) {
+            TERN_WARN(TERN_COMPUTE_LOG, "instance %s: aborting the migration job libvirt still "
+                      "runs for the previous tern-compute", uuid);
+            virDomainAbortJob(dom);
+        }
+        virDomainFree(dom);
+        why = g_strdup_printf("the migration was interrupted by a restart of tern-compute on "
+                              "%s; the guest stayed on %s", m->host, m->host);
+    } else {
+        status = "completed";
+        why = g_strdup_printf("tern-compute on %s restarted during the migration; libvirt had "
+                              "moved the guest away (no domain left here)", m->host);
+    }
+    TERN_WARN(TERN_COMPUTE_LOG, "migration %s of instance %s: %s: %s", mig_uuid, uuid, status,
+              why);
+    g_autoptr(GError) err = NULL;
+    json_t *u = g_strcmp0(status, "completed") == 0
+                ? json_pack("{s:s, s:i}", "status", status, "progress", 100)
+                : json_pack("{s:s, s:s}", "status", status, "error", why);
+    g_autoptr(json_t) r = tern_conductor_migration_update(m, NULL, mig_uuid, u, &err);
+    if (!r)
+        TERN_WARN(TERN_COMPUTE_LOG, "migration %s: not reported: %s", mig_uuid, err->message);
+    return r != NULL;
+}
+
+/* Periodic (with each node report once the start-up reconcile is done):
+ * the domain of an instance the conductor has in ERROR and that never
+ * launched is a build whose ACTIVE report did not get through (a broker
+ * restart, the conductor's recovery first); it is removed. Whichever of
+ * the report and the recovery won, the host ends as the database says. */
+void
+tern_compute_remove_leftovers(TernComputeManager *m)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(json_t) list = tern_conductor_instances_on_host(m, &err);
+    if (!json_is_array(list))
+        return;
+    virConnectPtr conn = tern_compute_conn(m, &err);
+    if (!conn)
+        return;
+    size_t i;
+    json_t *inst;
+    json_array_foreach(list, i, inst) {
+        if (g_strcmp0(json_string_value(json_object_get(inst, "vm_state")), "error") == 0)
+            clean_interrupted_build(m, conn, inst);
+    }
+    virConnectClose(conn);
 }
 
 int
@@ -100,6 +172,10 @@ tern_compute_reconcile(TernComputeManager *m, GError **error)
             json_object_set_new(inst, "cleaned", json_true());   /* nothing left to find */
             interrupted++;
         }
+    guint migrations = 0;
+    json_array_foreach(list, i, inst)
+        if (resolve_interrupted_migration(m, conn, inst))
+            migrations++;
     g_autoptr(GPtrArray) known = g_ptr_array_new();
     json_array_foreach(list, i, inst) {
         const char *uuid = json_string_value(json_object_get(inst, "uuid"));
@@ -160,8 +236,8 @@ tern_compute_reconcile(TernComputeManager *m, GError **error)
     }
     TERN_INFO(TERN_COMPUTE_LOG, "reconciled %zu instances with libvirt: %u unknown domains, "
               "%u instances without a domain, %u power states corrected, %u interrupted builds "
-              "cleaned up", json_array_size(list), unknown->len, missing->len, corrected,
-              interrupted);
+              "cleaned up, %u interrupted migrations resolved", json_array_size(list),
+              unknown->len, missing->len, corrected, interrupted, migrations);
     g_ptr_array_unref(unknown);
     g_ptr_array_unref(missing);
     virConnectClose(conn);

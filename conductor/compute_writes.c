@@ -436,14 +436,29 @@ do_instances_on_host(const TernRpcRequest *req, gpointer user_data, GError **err
     g_autoptr(GPtrArray) list = NULL;
     if (tern_db_instance_list(db, host, &list, error) < 0)
         return NULL;
+    /* the unfinished migrations of this host's instances, for the compute
+     * to resolve against libvirt when it restarts under one */
+    g_autoptr(GPtrArray) migs = NULL;
+    if (tern_db_migration_list_in_progress(db, host, &migs, NULL) < 0)
+        migs = NULL;
     json_t *out = json_array();
     for (guint i = 0; i < list->len; i++) {
         TernDbInstance *inst = list->pdata[i];
+        json_t *mig = NULL;
+        for (guint k = 0; migs && k < migs->len && !mig; k++) {
+            TernDbMigration *mg = migs->pdata[k];
+            if (g_strcmp0(mg->instance_uuid, inst->uuid) == 0)
+                mig = json_pack("{s:s, s:s?, s:s?, s:s?}", "uuid", mg->uuid, "status",
+                                mg->status, "source_compute", mg->source_compute,
+                                "dest_compute", mg->dest_compute);
+        }
         json_array_append_new(out, json_pack("{s:s, s:s?, s:s?, s:s?, s:I, s:b}", "uuid",
                                              inst->uuid, "name", inst->display_name, "vm_state",
                                              inst->vm_state, "task_state", inst->task_state,
                                              "power_state", (json_int_t)inst->power_state,
                                              "launched", inst->launched_at > 0));
+        if (mig)
+            json_object_set_new(json_array_get(out, json_array_size(out) - 1), "migration", mig);
     }
     return out;
 }

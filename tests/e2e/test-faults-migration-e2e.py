@@ -14,7 +14,13 @@ migrate-setspeed` on the source's libvirtd when it wants it to finish.
      inside its network namespace) while a migration runs: libvirt fails
      the migration, the source reports it, the guest keeps running on the
      source, claims restored; once the link is back nothing of the instance
-     is left on the destination.
+     is left on the destination;
+  C. the source's tern-compute SIGKILLed while its migration runs, restarted:
+     its start-up reconcile resolves the migration against libvirt (guest
+     still here: error, a job libvirtd still runs is aborted; guest gone:
+     completed);
+  D. the destination's tern-compute SIGKILLed while a migration to it runs,
+     restarted: the migration ends, the instance recorded where it runs.
 
 After each: the guest runs on exactly one host (asked of both libvirtds),
 the one recorded; one claim, there; its console counter goes on.
@@ -120,6 +126,44 @@ try:
     tap.check("B. once the link is back nothing of the instance is left on hosta",
               gone is not None, w.domstate("hosta", u))
     one_place("B. link cut", u, "hostb")
+
+    # --- C. source tern-compute SIGKILLed mid-migration, restarted ---------------------
+    mig = w.live_migrate(u, host="hosta", via="admin")
+    r = wait_running(mig)
+    tap.check("C. a slow migration hostb -> hosta runs", r is not None and
+              r["status"] == "running", r)
+    time.sleep(1)
+    w.world.kill("hostb", signal.SIGKILL)
+    speed_up("hostb", u)       # if libvirtd goes on alone, let it finish
+    time.sleep(5)
+    tap.note("C. with hostb's tern-compute dead: hosta %s, hostb %s" %
+             (w.domstate("hosta", u), w.domstate("hostb", u)))
+    w.start_compute("hostb", SLOW)
+    m = w.wait_migration(mig, 120)
+    tap.check("C. source compute killed mid-migration: the restarted compute resolved the "
+              "migration against libvirt (%s: %s)" % (m and m["status"],
+                                                        m and (m["error"] or "")[:120]),
+              m is not None and m["status"] in mw.FINAL, m)
+    one_place("C. source compute kill -9", u, w.host_of(u))
+
+    # --- D. destination tern-compute SIGKILLed mid-migration ----------------------------
+    src = w.host_of(u)
+    dst = w.other(src)
+    mig = w.live_migrate(u, host=dst, via="admin")
+    r = wait_running(mig)
+    tap.check("D. a slow migration %s -> %s runs" % (src, dst), r is not None and
+              r["status"] == "running", r)
+    time.sleep(1)
+    w.world.kill(dst, signal.SIGKILL)
+    speed_up(src, u)
+    m = w.wait_migration(mig, 180)
+    tap.note("D. with %s's tern-compute dead: migration %s (%s)" %
+             (dst, m and m["status"], m and (m["error"] or "")[:160]))
+    w.start_compute(dst, SLOW)
+    tap.check("D. destination compute killed mid-migration: the migration ended",
+              m is not None and m["status"] in mw.FINAL, m)
+    time.sleep(3)
+    one_place("D. destination compute kill -9", u, w.host_of(u))
 
     bad = []
     for key in ("cond1", "sched1", "hosta", "hostb"):

@@ -54,8 +54,8 @@ try:
             "oslo_messaging_rabbit": {"rabbit_retry_interval": 1, "rabbit_retry_backoff": 0}}
     # a compute sends a lost report again after its rpc_response_timeout:
     # well within stuck_build_timeout, as with the defaults (60 s, 600 s)
-    compute_opts = dict(fast, DEFAULT={"rpc_response_timeout": 4, "long_rpc_timeout": 30})
-    cond_opts = dict(fast, conductor={"stuck_build_timeout": 12, "recovery_interval": 1,
+    compute_opts = dict(fast, DEFAULT={"rpc_response_timeout": 6, "long_rpc_timeout": 30})
+    cond_opts = dict(fast, conductor={"stuck_build_timeout": 30, "recovery_interval": 1,
                                       "stuck_migration_timeout": 20})
 
     def start_conductor():

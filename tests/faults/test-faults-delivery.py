@@ -177,7 +177,7 @@ try:
 
     # --- a late duplicate build after the delete ---------------------------------------
     cast_build()
-    env.wait_for(lambda: "removing the guest this build made" in world.log("c1"), 60)
+    env.wait_for(lambda: "removing the domain this build made" in world.log("c1"), 60)
     time.sleep(1)
     tap.check("a build cast arriving after the delete leaves no guest: c1 removed it, the "
               "instance stays deleted", fe.virsh_uuids(LV) - {fe.ORPHAN} == set() and
