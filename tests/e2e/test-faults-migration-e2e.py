@@ -52,7 +52,10 @@ def speed_up(host, u):
 
 
 def one_place(label, u, expect):
-    """The guest runs on exactly one host, the recorded one, with one claim."""
+    """The guest runs on exactly one host, the recorded one, with one claim
+    (libvirt may take some seconds to remove an aborted incoming domain)."""
+    mw.env.wait_for(lambda: all(w.domstate(h, u) is None for h in w.names if h != expect),
+                    60, 1)
     states = {h: w.domstate(h, u) for h in w.names}
     running = [h for h, s in states.items() if s == "running"]
     s = w.nova.server(u)

@@ -5,7 +5,8 @@ in a private TERN_SERVICES_DIR, so that restarting them disturbs no other
 test), and the consistency check every fault case ends with:
 
   - every instance is in exactly one consistent state: ACTIVE with no task
-    on one host, holding one claim there; or ERROR with a fault and no claim;
+    on one host, holding one claim there; or ERROR with a fault and no claim
+    (or deleted, with no claim);
   - every compute node's usage in PostgreSQL (vcpus_used, memory_mb_used)
     is the sum of the live instances recorded on it (no claim counted twice,
     none leaked);
@@ -85,8 +86,13 @@ def check_consistent(tap, world, nova, label, uuids, lv_host, lv_uri, hosts):
         "SELECT uuid::text, vm_state, task_state, host, vcpus, memory_mb FROM instances "
         "WHERE NOT deleted")}
     allocs = world.allocations()
+    deleted = {r[0] for r in world.query("SELECT uuid::text FROM instances WHERE deleted")}
     for u in uuids:
         r = rows.get(u)
+        if not r and u in deleted:
+            if [a for a in allocs if a[0] == u]:
+                problems.append("%s: deleted but still claims" % u)
+            continue
         if not r:
             problems.append("%s: not recorded" % u)
             continue

@@ -177,10 +177,12 @@ try:
 
     # --- a late duplicate build after the delete ---------------------------------------
     cast_build()
-    env.wait_for(lambda: "removing the domain this build made" in world.log("c1"), 60)
-    time.sleep(1)
-    tap.check("a build cast arriving after the delete leaves no guest: c1 removed it, the "
-              "instance stays deleted", fe.virsh_uuids(LV) - {fe.ORPHAN} == set() and
+    env.wait_for(lambda: "removing the domain this build made" in world.log("c1") and
+                 not fe.virsh_uuids(LV) - {fe.ORPHAN}, 60)
+    tap.check("a build cast arriving after the delete leaves no guest: c1 built it, the "
+              "conductor refused its report, c1 removed it; the instance stays deleted",
+              "removing the domain this build made" in world.log("c1") and
+              fe.virsh_uuids(LV) - {fe.ORPHAN} == set() and
               inst_row(u)[4] and usage("c1") == (0, 0),
               (fe.virsh_uuids(LV), inst_row(u), usage("c1"), world.log("c1")[-1500:]))
     p1.stop()
