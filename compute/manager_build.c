@@ -199,7 +199,7 @@ active_updates(TernComputeManager *m, virDomainPtr dom, const char *guest_arch,
 }
 
 /* How many times a build's ACTIVE report is sent when no reply comes. */
-#define REPORT_ATTEMPTS 3
+#define REPORT_ATTEMPTS 5
 
 static char *
 domain_arch(virDomainPtr dom)

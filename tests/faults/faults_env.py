@@ -79,8 +79,22 @@ def virsh_uuids(uri, state="--all"):
     return set(x.strip() for x in r.stdout.splitlines() if x.strip())
 
 
-def check_consistent(tap, world, nova, label, uuids, lv_host, lv_uri, hosts):
-    """The end state every fault case must reach (module docstring)."""
+def check_consistent(tap, world, nova, label, uuids, lv_host, lv_uri, hosts, settle=20):
+    """The end state every fault case must reach (module docstring), within
+    settle seconds (a compute removes a leftover domain at its next node
+    report)."""
+    import time
+    end = time.time() + settle
+    while True:
+        problems = _problems(world, uuids, lv_host, lv_uri, hosts)
+        if not problems or time.time() > end:
+            break
+        time.sleep(1)
+    return tap.check("%s: every instance consistent, usage = live instances, libvirt agrees"
+                     % label, not problems, "\n".join(problems))
+
+
+def _problems(world, uuids, lv_host, lv_uri, hosts):
     problems = []
     rows = {r[0]: r for r in world.query(
         "SELECT uuid::text, vm_state, task_state, host, vcpus, memory_mb FROM instances "
@@ -137,5 +151,4 @@ def check_consistent(tap, world, nova, label, uuids, lv_host, lv_uri, hosts):
         stopped = doms - virsh_uuids(lv_uri, "--state-running")
         if stopped:
             problems.append("domains of %s not running: %s" % (lv_host, sorted(stopped)))
-    return tap.check("%s: every instance consistent, usage = live instances, libvirt agrees"
-                     % label, not problems, "\n".join(problems))
+    return problems
