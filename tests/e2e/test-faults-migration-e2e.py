@@ -171,7 +171,8 @@ try:
     bad = []
     for key in ("cond1", "sched1", "hosta", "hostb"):
         bad += [key + ": " + ln for ln in w.log(key).splitlines()
-                if "AddressSanitizer" in ln or "runtime error:" in ln or "CRITICAL" in ln]
+                if "AddressSanitizer" in ln or "LeakSanitizer" in ln or "runtime error:" in ln
+                or "CRITICAL" in ln]
     tap.check("no sanitizer report, no GLib critical", not bad, "\n".join(bad[:20]))
     failed = bool(tap.failed)
 except Exception:  # noqa: BLE001

@@ -187,6 +187,15 @@ try:
               (fe.virsh_uuids(LV), inst_row(u), usage("c1"), world.log("c1")[-1500:]))
     p1.stop()
     p2.stop()
+    for key in ("cond1", "c1"):
+        world.kill(key)   # SIGTERM: a sanitizer build reports leaks at exit
+    bad = []
+    for key in ("cond1", "sched1", "c1"):
+        bad += [key + ": " + ln for ln in world.log(key).splitlines()
+                if "AddressSanitizer" in ln or "LeakSanitizer" in ln or "runtime error:" in ln
+                or "CRITICAL" in ln]
+    tap.check("no sanitizer report, no GLib critical in the daemons' logs", not bad,
+              "\n".join(bad[:20]))
 except Exception:  # noqa: BLE001
     import traceback
     tap.check("test ran to the end", False, traceback.format_exc())
