@@ -378,6 +378,29 @@ do_instance_update(const TernRpcRequest *req, gpointer user_data, GError **error
     return tern_conductor_instance_json(after);
 }
 
+/* Idempotent: the same fault delivered twice is recorded once, also when
+ * two worker threads (or conductors) handle the two copies at once: the
+ * instance's faults are compared and written under a transaction-scoped
+ * advisory lock on its uuid. */
+static int
+fault_add_once_txn(TernDb *db, gpointer data, GError **error)
+{
+    TernDbInstanceFault *f = data;
+    const char *params[] = { f->instance_uuid };
+    g_autoptr(PGresult) r = tern_db_exec(db, "SELECT pg_advisory_xact_lock(hashtext($1))", 1,
+                                         params, TERN_DB_EXEC_DEFAULT, error);
+    if (!r)
+        return -1;
+    g_autoptr(GPtrArray) faults = NULL;
+    if (tern_db_instance_fault_list(db, f->instance_uuid, &faults, NULL) == 0 && faults->len > 0) {
+        TernDbInstanceFault *last = faults->pdata[0];
+        if (last->code == f->code && g_strcmp0(last->message, f->message) == 0
+            && g_strcmp0(last->details, f->details) == 0)
+            return 0;
+    }
+    return tern_db_instance_fault_add(db, f, error);
+}
+
 static json_t *
 do_instance_fault_create(const TernRpcRequest *req, gpointer user_data, GError **error)
 {
@@ -397,15 +420,7 @@ do_instance_fault_create(const TernRpcRequest *req, gpointer user_data, GError *
         .details = (char *)jstr(req->args, "details"),
         .host = (char *)jstr(req->args, "host"),
     };
-    /* Idempotent: the same fault delivered twice is recorded once. */
-    g_autoptr(GPtrArray) faults = NULL;
-    if (tern_db_instance_fault_list(db, uuid, &faults, NULL) == 0 && faults->len > 0) {
-        TernDbInstanceFault *last = faults->pdata[0];
-        if (last->code == f.code && g_strcmp0(last->message, f.message) == 0
-            && g_strcmp0(last->details, f.details) == 0)
-            return json_null();
-    }
-    if (tern_db_instance_fault_add(db, &f, error) < 0)
+    if (tern_db_transaction(db, TRUE, fault_add_once_txn, &f, error) < 0)
         return NULL;
     return json_null();
 }
