@@ -450,6 +450,8 @@ build_step(TernConductor *c, TernBuildFlow *f)
                 }
                 else
                     msg = g_strdup_printf("Scheduling failed: %s", err->message);
+                /* a lost reply: the scheduler may have claimed for it anyway */
+                tern_db_release(db, f->uuid, NULL, NULL, NULL);
                 tern_conductor_instance_error(c, db, f->uuid, NULL, msg, NULL);
                 return;
             }
