@@ -1,4 +1,4 @@
-/* tern_migration.c: `tern migration list|show`, and the progress bar of
+/* tern_migration.c: `tern migration list|show|abort|force-complete`, and the progress bar of
  * `tern server migrate --live --wait` (migration_show polled while the
  * migration runs: memory transferred, remaining, speed). */
 #include <stdio.h>
@@ -99,6 +99,47 @@ migration_show(TernCli *cli, int argc, char **argv)
     if (!r || tern_output_show(&cli->out, NULL, r, &err) < 0)
         return tern_cli_fail(cli, err);
     return 0;
+}
+
+/* abort / force-complete: the conductor casts Nova's live_migration_abort /
+ * live_migration_force_complete to the source; --wait follows it to its end. */
+static int
+migration_act(TernCli *cli, int argc, char **argv, const char *method, const char *help)
+{
+    gboolean done, wait = FALSE;
+    GOptionEntry e[] = {
+        { "wait", 0, 0, G_OPTION_ARG_NONE, &wait, "Wait until the migration has ended", NULL },
+        { NULL }
+    };
+    int rc = tern_cli_parse(cli, "MIGRATION", help, e, TRUE, 1, 1, &argc, &argv, &done);
+    if (done)
+        return rc;
+    g_autoptr(GError) err = NULL;
+    g_autoptr(json_t) r = tern_cli_call(cli, method, json_pack("{s:s}", "uuid", argv[1]), &err);
+    if (r && wait) {
+        json_decref(r);
+        r = tern_cli_migration_wait(cli, argv[1], &err);
+    }
+    if (!r || tern_output_show(&cli->out, NULL, r, &err) < 0)
+        return tern_cli_fail(cli, err);
+    return 0;
+}
+
+static int
+migration_abort(TernCli *cli, int argc, char **argv)
+{
+    return migration_act(cli, argc, argv, "migration_abort",
+                         "Abort a running live migration: the guest stays on its source, the "
+                         "migration ends `cancelled` and the destination's claim is released.");
+}
+
+static int
+migration_force_complete(TernCli *cli, int argc, char **argv)
+{
+    return migration_act(cli, argc, argv, "migration_force_complete",
+                         "Force a running live migration to complete: post-copy when "
+                         "[libvirt] live_migration_permit_post_copy, else the guest is paused "
+                         "until the last pages are on the destination.");
 }
 
 static gint64
@@ -214,5 +255,9 @@ tern_cli_migration_wait(TernCli *cli, const char *uuid, GError **error)
 const TernCliCommand tern_cli_migration_commands[] = {
     { "migration", "list", "[--server SERVER]", "List live migrations", migration_list },
     { "migration", "show", "MIGRATION", "Show a migration's progress and error", migration_show },
+    { "migration", "abort", "[--wait] MIGRATION", "Abort a running live migration",
+      migration_abort },
+    { "migration", "force-complete", "[--wait] MIGRATION",
+      "Force a running live migration to complete", migration_force_complete },
     { NULL }
 };

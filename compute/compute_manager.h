@@ -50,6 +50,9 @@ typedef struct {
     GCond busy_cond;
     GHashTable *busy;               /* instance uuids a handler is working on */
     GHashTable *migrating;          /* instance uuids in a live migration (events ignored) */
+    GHashTable *outgoing;           /* instance uuid -> migration uuid: live migrations this
+                                     * host runs as the source (abort / force-complete) */
+    GHashTable *aborted;            /* instance uuids whose outgoing migration was aborted */
     GHashTable *settled;            /* uuid -> gint64*: when a handler last finished with it */
     json_t *unknown_domains;        /* domains no instance owns (reported, never destroyed) */
     GThreadPool *events;            /* lifecycle events -> instance_update, one at a time */
@@ -109,6 +112,7 @@ char *tern_compute_now_iso(void);
 
 /* Compare libvirt's domains with instances_on_host: unknown domains are
  * reported (logged, never destroyed), power states corrected. */
+void tern_compute_remove_leftovers(TernComputeManager *m);
 int tern_compute_reconcile(TernComputeManager *m, GError **error);
 /* The libvirt lifecycle callback (TernDomainEventFunc). */
 void tern_compute_on_domain_event(const char *uuid, const char *name, int event, int detail,
@@ -147,6 +151,10 @@ json_t *tern_compute_post_live_migration_at_destination(TernComputeManager *m,
 json_t *tern_compute_rollback_live_migration_at_destination(TernComputeManager *m,
                                                             const TernRpcRequest *req,
                                                             GError **error);
+json_t *tern_compute_live_migration_abort(TernComputeManager *m, const TernRpcRequest *req,
+                                          GError **error);
+json_t *tern_compute_live_migration_force_complete(TernComputeManager *m,
+                                                   const TernRpcRequest *req, GError **error);
 
 /* ---- rpc_handlers.c ---- */
 

@@ -94,6 +94,8 @@ reporter_main(gpointer data)
                 g_clear_error(&err);
             } else {
                 next_node = now + node_interval * G_USEC_PER_SEC;
+                if (reconciled)
+                    tern_compute_remove_leftovers(m);
             }
         }
         if (!reconciled && !g_atomic_int_get(&m->stopping)) {
@@ -133,6 +135,8 @@ service_start(TernService *svc, GError **error)
     g_cond_init(&m->busy_cond);
     m->busy = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     m->migrating = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    m->outgoing = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    m->aborted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     m->settled = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     m->conf = tern_service_config(svc);
     m->host = g_strdup(tern_conf_host(m->conf));
@@ -239,6 +243,8 @@ tern_compute_service_stop(TernService *svc)
     g_clear_pointer(&m->unknown_domains, json_decref);
     g_hash_table_unref(m->busy);
     g_hash_table_unref(m->migrating);
+    g_hash_table_unref(m->outgoing);
+    g_hash_table_unref(m->aborted);
     g_hash_table_unref(m->settled);
     g_free(m->guest_cpu_xml);
     g_free(m->host);

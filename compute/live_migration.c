@@ -27,6 +27,13 @@
  *                here, rollback_live_migration_at_destination is cast to the
  *                destination and the migration becomes failed / error with
  *                the reason.
+ *                live_migration_abort(instance, migration_id) (cast):
+ *                virDomainAbortJob on the running outgoing migration; it
+ *                ends `cancelled`, rolled back as a failure is.
+ *                live_migration_force_complete(instance) (cast): post-copy
+ *                when [libvirt] live_migration_permit_post_copy, else the
+ *                guest is paused so the last pages go (Nova's behaviour);
+ *                libvirt resumes it on the destination.
  *
  * tern-to-tern extras travel in LibvirtLiveMigrateData as fields Nova does
  * not have (tern_guest_cpu, tern_arch, tern_machine_type, tern_disks,
@@ -662,9 +669,13 @@ monitor_main(gpointer data)
                                     : G_MAXINT64;
     gboolean downtime_set = FALSE, acted = FALSE;
     gint64 last_report = 0;
+    gboolean first = TRUE;
     while (!g_atomic_int_get(&mon->done)) {
         g_mutex_lock(&mon->lock);
-        gint64 until = g_get_monotonic_time() + G_USEC_PER_SEC / 2;
+        /* the first sample early: a small guest's migration takes well
+         * under a second, and its progress should still be seen once */
+        gint64 until = g_get_monotonic_time() + (first ? G_USEC_PER_SEC / 20 : G_USEC_PER_SEC / 2);
+        first = FALSE;
         while (!g_atomic_int_get(&mon->done))
             if (!g_cond_wait_until(&mon->cond, &mon->lock, until))
                 break;
@@ -907,10 +918,14 @@ live_migration_run(LiveJob *j)
 
     if (rc < 0) {
         gboolean timed_out = g_atomic_int_get(&mon.timed_out);
-        g_autofree char *why = g_strdup_printf("%s%s", timed_out ? "completion timeout: " : "",
-                                               lv_error);
+        g_mutex_lock(&m->lock);
+        gboolean aborted = g_hash_table_remove(m->aborted, j->uuid);
+        g_mutex_unlock(&m->lock);
+        g_autofree char *why = g_strdup_printf("%s%s", aborted ? "aborted by "
+                                               "live_migration_abort: " : timed_out ?
+                                               "completion timeout: " : "", lv_error);
         json_decref(final);
-        rollback(j, timed_out ? "failed" : "error", why);
+        rollback(j, aborted ? "cancelled" : timed_out ? "failed" : "error", why);
         return;
     }
     TERN_INFO(TERN_COMPUTE_LOG, "instance %s: live migration to %s done in %.2f s", j->uuid,
@@ -943,6 +958,10 @@ live_migration_main(gpointer data)
     LiveJob *j = data;
     TernComputeManager *m = j->m;
     live_migration_run(j);
+    g_mutex_lock(&m->lock);
+    g_hash_table_remove(m->outgoing, j->uuid);
+    g_hash_table_remove(m->aborted, j->uuid);
+    g_mutex_unlock(&m->lock);
     set_migrating(m, j->uuid, FALSE);
     live_job_free(j);
     g_atomic_int_dec_and_test(&m->live_jobs);
@@ -970,8 +989,111 @@ tern_compute_live_migration(TernComputeManager *m, const TernRpcRequest *req, GE
     j->lmd = lmd_from_arg(json_object_get(req->args, "migrate_data"));
     j->ctx = json_incref(req->context);
     set_migrating(m, uuid, TRUE);
+    g_mutex_lock(&m->lock);
+    g_hash_table_replace(m->outgoing, g_strdup(uuid), g_strdup(j->migration ? j->migration : ""));
+    g_mutex_unlock(&m->lock);
     g_atomic_int_inc(&m->live_jobs);
     /* the migration runs on a thread of its own: the RPC worker is free */
     g_thread_unref(g_thread_new("tern-livemig", live_migration_main, j));
     return json_null();
+}
+
+/* ------------------------------------------- source: abort, force complete */
+
+/* The domain of an outgoing live migration of instance uuid (NULL and
+ * InvalidMigrationState when this host runs none for it). */
+static virDomainPtr
+outgoing_domain(TernComputeManager *m, const char *uuid, const char *method,
+                virConnectPtr *conn, GError **error)
+{
+    g_mutex_lock(&m->lock);
+    gboolean running = g_hash_table_contains(m->outgoing, uuid);
+    g_mutex_unlock(&m->lock);
+    if (!running) {
+        tern_rpc_error_set_remote(error, NOVA_EXC, "InvalidMigrationState",
+                                  json_pack("{s:s, s:s, s:s}", "instance_uuid", uuid, "state",
+                                            "none", "method", method),
+                                  "%s: instance %s has no live migration running from %s",
+                                  method, uuid, m->host);
+        return NULL;
+    }
+    *conn = tern_compute_conn(m, error);
+    if (!*conn)
+        return NULL;
+    virDomainPtr dom = virDomainLookupByUUIDString(*conn, uuid);
+    if (!dom) {
+        g_set_error(error, TERN_COMPUTE_ERROR, TERN_COMPUTE_ERROR_NOT_FOUND,
+                    "%s: instance %s has no domain on %s", method, uuid, m->host);
+        virConnectClose(*conn);
+        *conn = NULL;
+    }
+    return dom;
+}
+
+static void
+libvirt_failed(GError **error, const char *what, const char *uuid)
+{
+    virErrorPtr e = virGetLastError();
+    g_set_error(error, TERN_COMPUTE_ERROR, TERN_COMPUTE_ERROR_LIBVIRT, "%s of instance %s: %s",
+                what, uuid, e && e->message ? e->message : "unknown libvirt error");
+}
+
+json_t *
+tern_compute_live_migration_abort(TernComputeManager *m, const TernRpcRequest *req,
+                                  GError **error)
+{
+    const char *uuid = tern_compute_arg_uuid(req->args, "instance", error);
+    if (!uuid)
+        return NULL;
+    /* Nova's migration_id is the record's integer id; tern's conductor may
+     * send the uuid. Only one outgoing migration per instance runs here. */
+    json_t *mid = json_object_get(req->args, "migration_id");
+    g_autofree char *mid_s = json_is_integer(mid) ?
+        g_strdup_printf("%" JSON_INTEGER_FORMAT, json_integer_value(mid)) :
+        g_strdup(json_is_string(mid) ? json_string_value(mid) : "?");
+    virConnectPtr conn = NULL;
+    virDomainPtr dom = outgoing_domain(m, uuid, "live_migration_abort", &conn, error);
+    if (!dom)
+        return NULL;
+    g_mutex_lock(&m->lock);
+    g_hash_table_add(m->aborted, g_strdup(uuid));
+    g_mutex_unlock(&m->lock);
+    int rc = virDomainAbortJob(dom);
+    if (rc < 0) {
+        libvirt_failed(error, "live_migration_abort", uuid);
+        g_mutex_lock(&m->lock);
+        g_hash_table_remove(m->aborted, uuid);
+        g_mutex_unlock(&m->lock);
+    } else {
+        TERN_INFO(TERN_COMPUTE_LOG, "instance %s: live migration %s aborted on request", uuid,
+                  mid_s);
+    }
+    virDomainFree(dom);
+    virConnectClose(conn);
+    return rc < 0 ? NULL : json_null();
+}
+
+json_t *
+tern_compute_live_migration_force_complete(TernComputeManager *m, const TernRpcRequest *req,
+                                           GError **error)
+{
+    const char *uuid = tern_compute_arg_uuid(req->args, "instance", error);
+    if (!uuid)
+        return NULL;
+    virConnectPtr conn = NULL;
+    virDomainPtr dom = outgoing_domain(m, uuid, "live_migration_force_complete", &conn, error);
+    if (!dom)
+        return NULL;
+    gboolean postcopy = tern_config_get_bool(m->conf, "libvirt",
+                                             "live_migration_permit_post_copy");
+    int rc = postcopy ? virDomainMigrateStartPostCopy(dom, 0) : virDomainSuspend(dom);
+    if (rc < 0)
+        libvirt_failed(error, postcopy ? "live_migration_force_complete (post-copy)"
+                                       : "live_migration_force_complete (pause)", uuid);
+    else
+        TERN_INFO(TERN_COMPUTE_LOG, "instance %s: live migration forced to complete (%s)", uuid,
+                  postcopy ? "post-copy" : "guest paused");
+    virDomainFree(dom);
+    virConnectClose(conn);
+    return rc < 0 ? NULL : json_null();
 }

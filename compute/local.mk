@@ -63,3 +63,11 @@ EXTRA_DIST += tests/integration/test-compute-daemon.py tests/integration/compute
 TESTS += tests/e2e/test-compute-daemon-e2e.py
 EXTRA_DIST += tests/e2e/test-compute-daemon-e2e.py
 EXTRA_DIST += bench/compute
+# live migration through the whole stack: conductor, scheduler, a tern-compute
+# in each of two real libvirt hosts (tests/e2e/migration_world.py)
+TESTS += tests/e2e/test-live-migration-e2e.py tests/e2e/test-live-migration-failures-e2e.py
+EXTRA_DIST += tests/e2e/test-live-migration-e2e.py tests/e2e/migration_world.py \
+	tests/e2e/test-live-migration-failures-e2e.py
+# bench/migration: live migration by tern (through the conductor) vs plain
+# `virsh migrate --live --p2p`, same guest and hosts (needs root + services)
+EXTRA_DIST += bench/migration

@@ -198,13 +198,18 @@ active_updates(TernComputeManager *m, virDomainPtr dom, const char *guest_arch,
     return u;
 }
 
+/* How many times a build's ACTIVE report is sent when no reply comes. */
+#define REPORT_ATTEMPTS 5
+
 static char *
 domain_arch(virDomainPtr dom)
 {
     return tern_compute_domain_value(dom, "./os/type/@arch");
 }
 
-/* Report a running domain as the instance's: instance_update ACTIVE. */
+/* Report a running domain as the instance's: instance_update ACTIVE. 0, or
+ * 1 when the conductor no longer has the instance building or running
+ * here (the guest is then removed), or -1. */
 static int
 report_active(TernComputeManager *m, json_t *ctx, virConnectPtr conn, const char *uuid,
               const char *node, GError **error)
@@ -217,8 +222,42 @@ report_active(TernComputeManager *m, json_t *ctx, virConnectPtr conn, const char
     g_autofree char *arch = domain_arch(dom);
     json_t *u = active_updates(m, dom, arch ? arch : m->facts->arch, node);
     virDomainFree(dom);
-    g_autoptr(json_t) r = tern_conductor_instance_update(m, ctx, uuid, u, FALSE, error);
-    return r ? 0 : -1;
+    /* A report lost on the way (a broker restart drops what its queues
+     * held) is sent again: the conductor's handler is idempotent, and a
+     * build nobody reports would be put in ERROR by its recovery while the
+     * guest runs here. */
+    g_autoptr(json_t) r = NULL;
+    for (guint attempt = 1; !r; attempt++) {
+        g_autoptr(GError) err = NULL;
+        r = tern_conductor_instance_update(m, ctx, uuid, json_incref(u), FALSE, &err);
+        if (r)
+            break;
+        /* a remote error is an answer; a timeout or an unreachable broker is not */
+        if (attempt >= REPORT_ATTEMPTS || err->domain != TERN_RPC_ERROR ||
+            err->code == TERN_RPC_ERROR_REMOTE) {
+            json_decref(u);
+            g_propagate_error(error, g_steal_pointer(&err));
+            return -1;
+        }
+        TERN_WARN(TERN_COMPUTE_LOG, "instance %s: report %u of %u lost (%s): sending it again",
+                  uuid, attempt, REPORT_ATTEMPTS, err->message);
+    }
+    json_decref(u);
+    /* The conductor did not take the report: the instance was deleted, put
+     * in ERROR or rescheduled elsewhere while this build ran (a late or
+     * duplicate cast). Its guest must not run here. */
+    const char *vm = json_string_value(json_object_get(r, "vm_state"));
+    const char *host = json_string_value(json_object_get(r, "host"));
+    if (json_is_object(r) && (g_strcmp0(vm, "active") != 0 || g_strcmp0(host, m->host) != 0)) {
+        TERN_WARN(TERN_COMPUTE_LOG, "instance %s is %s on %s for the conductor: removing the "
+                  "domain this build made on %s", uuid, vm ? vm : "?", host ? host : "no host",
+                  m->host);
+        g_autoptr(GError) terr = NULL;
+        if (tern_guest_terminate(conn, uuid, m->instances_path, &terr) < 0)
+            TERN_WARN(TERN_COMPUTE_LOG, "instance %s: %s", uuid, terr->message);
+        return 1;
+    }
+    return 0;
 }
 
 static void

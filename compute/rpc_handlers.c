@@ -20,6 +20,8 @@ HANDLER(pre_live_migration)
 HANDLER(live_migration)
 HANDLER(post_live_migration_at_destination)
 HANDLER(rollback_live_migration_at_destination)
+HANDLER(live_migration_abort)
+HANDLER(live_migration_force_complete)
 
 static json_t *
 rpc_ping(const TernRpcRequest *req, gpointer data, GError **error)
@@ -44,6 +46,8 @@ static const TernRpcMethod methods[] = {
     METHOD(live_migration),
     METHOD(post_live_migration_at_destination),
     METHOD(rollback_live_migration_at_destination),
+    METHOD(live_migration_abort),
+    METHOD(live_migration_force_complete),
     { "baseapi", "ping", "1.1", rpc_ping },
     { NULL, NULL, NULL, NULL },
 };

@@ -156,6 +156,8 @@ host_details(TernConductor *c, TernDb *db, const char *host, GError **error)
     g_mutex_lock(&c->lock);
     json_t *gates = g_hash_table_lookup(c->gates, host);
     json_object_set_new(o, "reported_gates", gates ? json_deep_copy(gates) : json_object());
+    json_t *unk = g_hash_table_lookup(c->unknown_domains, host);
+    json_object_set_new(o, "unknown_domains", unk ? json_deep_copy(unk) : json_array());
     g_mutex_unlock(&c->lock);
     return o;
 }

@@ -20,6 +20,7 @@
 typedef struct {
     gint ref;
     char *uuid;
+    gint handed;              /* atomic: cast to a compute, waiting for its report */
     GMutex lock;              /* one step of the flow at a time */
     json_t *context;
     json_t *image;            /* dict, NULL: from the record */
@@ -91,13 +92,30 @@ tern_conductor_build_done(TernConductor *c, const char *instance_uuid)
     flow_unref(f);
 }
 
+/* TRUE while this process works on the build (recording, scheduling,
+ * claiming, casting). A flow that handed the build to a compute only waits:
+ * if the compute's report is lost (the compute died after it took the
+ * cast, a broker restart lost the report), recovery must see the build
+ * as stale like one no process drives. */
 gboolean
 tern_conductor_build_is_live(TernConductor *c, const char *instance_uuid)
 {
     g_mutex_lock(&c->lock);
-    gboolean live = g_hash_table_contains(c->builds, instance_uuid);
+    TernBuildFlow *f = g_hash_table_lookup(c->builds, instance_uuid);
+    gboolean live = f && !g_atomic_int_get(&f->handed);
     g_mutex_unlock(&c->lock);
     return live;
+}
+
+/* TRUE if this process cast the build to a compute and waits for its report. */
+gboolean
+tern_conductor_build_is_handed(TernConductor *c, const char *instance_uuid)
+{
+    g_mutex_lock(&c->lock);
+    TernBuildFlow *f = g_hash_table_lookup(c->builds, instance_uuid);
+    gboolean handed = f && g_atomic_int_get(&f->handed);
+    g_mutex_unlock(&c->lock);
+    return handed;
 }
 
 void
@@ -190,8 +208,7 @@ tern_conductor_record_instance(TernConductor *c, TernDb *db, json_t *instance_pr
     inst->hostname = g_strdup(jstr(d, "hostname"));
     inst->project_id = g_strdup(jstr(d, "project_id"));
     inst->user_id = g_strdup(jstr(d, "user_id"));
-    g_free(inst->vm_state);   /* tern_db_instance_new's default */
-    inst->vm_state = g_strdup("building");
+    /* vm_state: tern_db_instance_new's "building" */
     inst->task_state = g_strdup("scheduling");
     inst->power_state = 0;
     json_t *fl = json_object();
@@ -367,6 +384,7 @@ cast_build(TernConductor *c, TernBuildFlow *f, TernDb *db, const char *host, jso
 static void
 build_step(TernConductor *c, TernBuildFlow *f)
 {
+    g_atomic_int_set(&f->handed, 0);
     g_autoptr(GError) err = NULL;
     TernDb *db = tern_conductor_db(c, &err);
     if (!db) {
@@ -431,6 +449,8 @@ build_step(TernConductor *c, TernBuildFlow *f)
                 }
                 else
                     msg = g_strdup_printf("Scheduling failed: %s", err->message);
+                /* a lost reply: the scheduler may have claimed for it anyway */
+                tern_db_release(db, f->uuid, NULL, NULL, NULL);
                 tern_conductor_instance_error(c, db, f->uuid, NULL, msg, NULL);
                 return;
             }
@@ -475,6 +495,7 @@ build_step(TernConductor *c, TernBuildFlow *f)
         TERN_INFO(LOG, "instance %s: build cast to %s (attempt %" G_GINT64_FORMAT " of %"
                   G_GINT64_FORMAT ", %zu alternates left)", f->uuid, host, f->attempts,
                   c->max_attempts, json_array_size(f->alternates));
+        g_atomic_int_set(&f->handed, 1);
         json_decref(sel);
         return;
     }

@@ -177,6 +177,19 @@ do_compute_node_report(const TernRpcRequest *req, gpointer user_data, GError **e
         g_hash_table_replace(c->gates, g_strdup(host), json_deep_copy(gates));
     else
         g_hash_table_remove(c->gates, host);
+    /* Domains the compute found and no instance owns: kept for host_show
+     * and logged when their list changes (never destroyed). */
+    json_t *unk = json_object_get(node, "unknown_domains");
+    json_t *prev = g_hash_table_lookup(c->unknown_domains, host);
+    if (json_is_array(unk) && json_array_size(unk) > 0) {
+        if (!prev || !json_equal(prev, unk)) {
+            g_autofree char *text = json_dumps(unk, JSON_COMPACT);
+            TERN_WARN(LOG, "host %s runs libvirt domains no instance owns: %s", host, text);
+        }
+        g_hash_table_replace(c->unknown_domains, g_strdup(host), json_deep_copy(unk));
+    } else {
+        g_hash_table_remove(c->unknown_domains, host);
+    }
     g_mutex_unlock(&c->lock);
     TERN_DEBUG(LOG, "compute node %s reported (%s, %" G_GINT64_FORMAT " vCPU, generation %"
                G_GINT64_FORMAT ")", host, n->arch ? n->arch : "?", n->vcpus, n->generation);
@@ -195,6 +208,21 @@ typedef struct {
     TernDbInstance *inst;     /* as read before the update */
     json_t *updates, *exp, *ts, *vs, *ps;
 } InstanceUpdate;
+
+/* A report of the launch already recorded (a build report delivered or
+ * sent twice: a redelivered build, a compute's restart): ACTIVE on the same
+ * host with the same guest CPU keeps its launched_at. */
+static gboolean
+same_launch(const TernDbInstance *inst, json_t *host, json_t *gcpu)
+{
+    if (inst->launched_at <= 0 || g_strcmp0(inst->vm_state, "active") != 0 || !inst->guest_cpu
+        || (host && g_strcmp0(json_string_value(host), inst->host) != 0))
+        return FALSE;
+    if (!json_is_object(gcpu))
+        return TRUE;
+    g_autoptr(json_t) recorded = json_loads(inst->guest_cpu, 0, NULL);
+    return recorded && json_equal(recorded, gcpu);
+}
 
 /* Every change of one instance_update in one transaction: the boot facts
  * and host first, the states (compare-and-set) last, so no reader sees an
@@ -215,7 +243,7 @@ instance_update_txn(TernDb *db, gpointer data, GError **error)
     json_t *gcpu = json_object_get(u->updates, "guest_cpu");
     json_t *mt = json_object_get(u->updates, "machine_type");
     json_t *launched = json_object_get(u->updates, "launched_at");
-    if (json_is_object(gcpu) || launched) {
+    if ((json_is_object(gcpu) || launched) && !same_launch(inst, host, gcpu)) {
         /* The guest CPU it booted with (launched_at = now). */
         g_autofree char *text = json_is_object(gcpu) ? json_dumps(gcpu, JSON_COMPACT)
                                                      : g_strdup(inst->guest_cpu);
@@ -244,6 +272,31 @@ instance_update_txn(TernDb *db, gpointer data, GError **error)
     return 0;
 }
 
+/* A compute's "built and running" report (ACTIVE with launched_at) that
+ * comes too late: the build was put in ERROR meanwhile (recovery, claims
+ * released), or was rescheduled to (and maybe built on) another host, or
+ * deleted. Writing it would make an
+ * instance ACTIVE without a claim, or move it; the compute is answered the
+ * instance as it is and removes its guest. */
+static gboolean
+is_stale_build_report(const TernDbInstance *inst, json_t *updates)
+{
+    const char *vs = json_string_value(json_object_get(updates, "vm_state"));
+    const char *host = json_string_value(json_object_get(updates, "host"));
+    if (g_strcmp0(vs, "active") != 0 || !json_object_get(updates, "launched_at"))
+        return FALSE;
+    if (g_strcmp0(inst->vm_state, "error") == 0)
+        return TRUE;
+    if (g_strcmp0(inst->vm_state, "building") == 0 && !inst->host)
+        return TRUE;   /* taken back by recovery to be scheduled again */
+    if (!inst->host || !host || g_strcmp0(inst->host, host) == 0)
+        return FALSE;
+    /* another host: building there, or ACTIVE there with no task (a
+     * migration's destination reports with task_state migrating) */
+    return g_strcmp0(inst->vm_state, "building") == 0
+           || (g_strcmp0(inst->vm_state, "active") == 0 && !inst->task_state);
+}
+
 static json_t *
 do_instance_update(const TernRpcRequest *req, gpointer user_data, GError **error)
 {
@@ -268,6 +321,14 @@ do_instance_update(const TernRpcRequest *req, gpointer user_data, GError **error
     }
     if (inst->deleted)   /* a report of a deleted instance (again): nothing to write */
         return tern_conductor_instance_json(inst);
+    if (is_stale_build_report(inst, updates)) {
+        json_t *h = json_object_get(updates, "host");
+        TERN_WARN(LOG, "instance %s: build report from %s ignored: the instance is %s on %s "
+                  "(a late or duplicate build; the compute removes its guest)", uuid,
+                  json_is_string(h) ? json_string_value(h) : "?", inst->vm_state,
+                  inst->host ? inst->host : "no host");
+        return tern_conductor_instance_json(inst);
+    }
     json_t *exp = json_object_get(req->args, "expected_task_state");
     json_t *ts = json_object_get(updates, "task_state");
     json_t *vs = json_object_get(updates, "vm_state");
@@ -318,6 +379,29 @@ do_instance_update(const TernRpcRequest *req, gpointer user_data, GError **error
     return tern_conductor_instance_json(after);
 }
 
+/* Idempotent: the same fault delivered twice is recorded once, also when
+ * two worker threads (or conductors) handle the two copies at once: the
+ * instance's faults are compared and written under a transaction-scoped
+ * advisory lock on its uuid. */
+static int
+fault_add_once_txn(TernDb *db, gpointer data, GError **error)
+{
+    TernDbInstanceFault *f = data;
+    const char *params[] = { f->instance_uuid };
+    g_autoptr(PGresult) r = tern_db_exec(db, "SELECT pg_advisory_xact_lock(hashtext($1))", 1,
+                                         params, TERN_DB_EXEC_DEFAULT, error);
+    if (!r)
+        return -1;
+    g_autoptr(GPtrArray) faults = NULL;
+    if (tern_db_instance_fault_list(db, f->instance_uuid, &faults, NULL) == 0 && faults->len > 0) {
+        TernDbInstanceFault *last = faults->pdata[0];
+        if (last->code == f->code && g_strcmp0(last->message, f->message) == 0
+            && g_strcmp0(last->details, f->details) == 0)
+            return 0;
+    }
+    return tern_db_instance_fault_add(db, f, error);
+}
+
 static json_t *
 do_instance_fault_create(const TernRpcRequest *req, gpointer user_data, GError **error)
 {
@@ -337,15 +421,7 @@ do_instance_fault_create(const TernRpcRequest *req, gpointer user_data, GError *
         .details = (char *)jstr(req->args, "details"),
         .host = (char *)jstr(req->args, "host"),
     };
-    /* Idempotent: the same fault delivered twice is recorded once. */
-    g_autoptr(GPtrArray) faults = NULL;
-    if (tern_db_instance_fault_list(db, uuid, &faults, NULL) == 0 && faults->len > 0) {
-        TernDbInstanceFault *last = faults->pdata[0];
-        if (last->code == f.code && g_strcmp0(last->message, f.message) == 0
-            && g_strcmp0(last->details, f.details) == 0)
-            return json_null();
-    }
-    if (tern_db_instance_fault_add(db, &f, error) < 0)
+    if (tern_db_transaction(db, TRUE, fault_add_once_txn, &f, error) < 0)
         return NULL;
     return json_null();
 }
@@ -376,13 +452,29 @@ do_instances_on_host(const TernRpcRequest *req, gpointer user_data, GError **err
     g_autoptr(GPtrArray) list = NULL;
     if (tern_db_instance_list(db, host, &list, error) < 0)
         return NULL;
+    /* the unfinished migrations of this host's instances, for the compute
+     * to resolve against libvirt when it restarts under one */
+    g_autoptr(GPtrArray) migs = NULL;
+    if (tern_db_migration_list_in_progress(db, host, &migs, NULL) < 0)
+        migs = NULL;
     json_t *out = json_array();
     for (guint i = 0; i < list->len; i++) {
         TernDbInstance *inst = list->pdata[i];
-        json_array_append_new(out, json_pack("{s:s, s:s?, s:s?, s:s?, s:I}", "uuid", inst->uuid,
-                                             "name", inst->display_name, "vm_state",
+        json_t *mig = NULL;
+        for (guint k = 0; migs && k < migs->len && !mig; k++) {
+            TernDbMigration *mg = migs->pdata[k];
+            if (g_strcmp0(mg->instance_uuid, inst->uuid) == 0)
+                mig = json_pack("{s:s, s:s?, s:s?, s:s?}", "uuid", mg->uuid, "status",
+                                mg->status, "source_compute", mg->source_compute,
+                                "dest_compute", mg->dest_compute);
+        }
+        json_array_append_new(out, json_pack("{s:s, s:s?, s:s?, s:s?, s:I, s:b}", "uuid",
+                                             inst->uuid, "name", inst->display_name, "vm_state",
                                              inst->vm_state, "task_state", inst->task_state,
-                                             "power_state", (json_int_t)inst->power_state));
+                                             "power_state", (json_int_t)inst->power_state,
+                                             "launched", inst->launched_at > 0));
+        if (mig)
+            json_object_set_new(json_array_get(out, json_array_size(out) - 1), "migration", mig);
     }
     return out;
 }

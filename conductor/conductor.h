@@ -43,6 +43,7 @@ struct _TernConductor {
     GHashTable *live_migrations;    /* migration uuid -> itself (flows of this process) */
     GHashTable *gates;              /* host -> json gates of its last report */
     TernGates *feature_gates;       /* [feature_gates] file, overrides; NULL: none */
+    GHashTable *unknown_domains;    /* host -> json list of domains no instance owns */
 
     GThread *recovery_thread;
     GMutex recovery_lock;
@@ -108,6 +109,7 @@ void tern_conductor_build_failed(TernConductor *c, json_t *context, const char *
 void tern_conductor_build_done(TernConductor *c, const char *instance_uuid);
 /* Is a build flow of this process running for the instance? */
 gboolean tern_conductor_build_is_live(TernConductor *c, const char *instance_uuid);
+gboolean tern_conductor_build_is_handed(TernConductor *c, const char *instance_uuid);
 /* Set an instance to ERROR with a fault (code 500). */
 void tern_conductor_instance_error(TernConductor *c, TernDb *db, const char *instance_uuid,
                                    const char *host, const char *message, const char *details);

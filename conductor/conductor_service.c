@@ -84,6 +84,7 @@ conductor_free(TernConductor *c)
     g_hash_table_unref(c->live_migrations);
     g_hash_table_unref(c->gates);
     tern_gates_free(c->feature_gates);
+    g_hash_table_unref(c->unknown_domains);
     g_mutex_clear(&c->lock);
     g_free(c->host);
     g_free(c);
@@ -134,6 +135,8 @@ tern_conductor_service_start(TernService *svc, GError **error)
     c->builds = g_hash_table_new(g_str_hash, g_str_equal);
     c->live_migrations = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     c->gates = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                     (GDestroyNotify)json_decref);
+    c->unknown_domains = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                      (GDestroyNotify)json_decref);
     const char *host = tern_config_get_string(conf, "DEFAULT", "host");
     c->host = g_strdup(host && *host ? host : g_get_host_name());

@@ -560,8 +560,82 @@ do_migrate_server(const TernRpcRequest *req, gpointer user_data, GError **error)
     return run_from_compute_task(req, user_data, error);
 }
 
+/* --- tern_admin: abort / force-complete a running live migration ----------------- */
+
+/* Cast Nova's live_migration_abort(instance, migration_id) or
+ * live_migration_force_complete(instance) to the migration's source (as
+ * Nova's API does). The compute ends the migration; its report
+ * (migration_update: cancelled, or completed) finishes it here. */
+static json_t *
+migration_action(const TernRpcRequest *req, TernConductor *c, gboolean abort_it,
+                 GError **error)
+{
+    const char *what = abort_it ? "abort" : "force-complete";
+    const char *uuid = jstr(req->args, "uuid");
+    if (!uuid || !g_uuid_string_is_valid(uuid)) {
+        g_set_error(error, TERN_CONDUCTOR_ERROR, TERN_CONDUCTOR_ERROR_INVALID,
+                    "%s: 'uuid' (the migration's uuid) is missing or not a uuid", req->method);
+        return NULL;
+    }
+    TernDb *db = tern_conductor_db(c, error);
+    if (!db)
+        return NULL;
+    g_autoptr(TernDbMigration) m = NULL;
+    g_autoptr(GError) err = NULL;
+    if (tern_db_migration_get(db, uuid, &m, &err) < 0) {
+        tern_rpc_error_set_remote(error, "nova.exception", "MigrationNotFound",
+                                  json_pack("{s:s}", "migration_id", uuid),
+                                  "Migration %s could not be found.", uuid);
+        return NULL;
+    }
+    /* Nova: abort while queued/preparing/running, force-complete while running */
+    gboolean ok = g_strcmp0(m->status, "running") == 0 ||
+                  (abort_it && g_strcmp0(m->status, "preparing") == 0);
+    if (!ok) {
+        tern_rpc_error_set_remote(error, "nova.exception", "InvalidMigrationState",
+                                  json_pack("{s:s, s:s, s:s, s:s}", "migration_id", uuid,
+                                            "instance_uuid", m->instance_uuid, "state",
+                                            m->status, "method", what),
+                                  "Migration %s state of instance %s is %s. Cannot %s while "
+                                  "the migration is in this state.", uuid, m->instance_uuid,
+                                  m->status, what);
+        return NULL;
+    }
+    g_autoptr(TernDbInstance) inst = NULL;
+    if (tern_db_instance_get(db, m->instance_uuid, FALSE, &inst, error) < 0)
+        return NULL;
+    json_t *args = json_pack("{s:o}", "instance", tern_conductor_instance_primitive(inst));
+    if (abort_it)
+        json_object_set_new(args, "migration_id", json_integer(m->id));
+    TernRpcTarget target = { .topic = "compute", .server = m->source_compute,
+                             .version = "6.0" };
+    int rc = tern_rpc_cast(c->client, &target, req->context,
+                           abort_it ? "live_migration_abort" : "live_migration_force_complete",
+                           args, error);
+    json_decref(args);
+    if (rc < 0)
+        return NULL;
+    TERN_INFO(LOG, "migration %s of %s: %s asked of %s", uuid, m->instance_uuid, what,
+              m->source_compute);
+    return tern_conductor_migration_json(m);
+}
+
+static json_t *
+do_migration_abort(const TernRpcRequest *req, gpointer user_data, GError **error)
+{
+    return migration_action(req, user_data, TRUE, error);
+}
+
+static json_t *
+do_migration_force_complete(const TernRpcRequest *req, gpointer user_data, GError **error)
+{
+    return migration_action(req, user_data, FALSE, error);
+}
+
 const TernRpcMethod tern_conductor_migrate_methods[] = {
     { "compute_task", "live_migrate_instance", "1.24", do_live_migrate_instance },
     { "compute_task", "migrate_server", "1.24", do_migrate_server },
+    { "tern_admin", "migration_abort", "1.0", do_migration_abort },
+    { "tern_admin", "migration_force_complete", "1.0", do_migration_force_complete },
     { NULL }
 };

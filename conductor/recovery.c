@@ -4,13 +4,19 @@
  * state:
  *
  *   - an instance BUILDING with no change for stuck_build_timeout seconds
- *     and no flow in this process: still scheduling (no host) → its claims
- *     are released and it is scheduled again; handed to a compute that never
- *     answered → ERROR with a fault saying so, claims released;
+ *     and no flow in this process working on it: still scheduling (no host,
+ *     or a host but no cast known to this process) → its claims are released
+ *     and it is scheduled again; handed to a compute that never answered
+ *     (the compute died after it took the cast, or its report was lost) →
+ *     ERROR with a fault saying so, claims released (a late report from that
+ *     compute is then refused and the compute removes its guest);
  *   - a migration queued/preparing/running with no report for
  *     stuck_migration_timeout seconds and no flow in this process → error
  *     with the reason, the destination claim reverted, the instance left on
  *     its source with its task cleared.
+ *
+ *   - claims still held by a build in ERROR that never launched (a scheduler's claim
+ *     made after the conductor gave up waiting for its answer) are released.
  *
  * Several conductors may run this at once: each record is taken with one
  * conditional UPDATE (still stale → touched), so only one acts on it. */
@@ -57,7 +63,10 @@ recover_builds(TernConductor *c, TernDb *db)
                         "AND updated_at < now() - make_interval(secs => $2::int)",
                         inst->uuid, c->build_timeout))
             continue;
-        if (!inst->host || g_strcmp0(inst->task_state, "scheduling") == 0) {
+        /* handed: this process cast it to inst->host (the record alone
+         * cannot tell a cast from a claim made just before a crash) */
+        gboolean handed = tern_conductor_build_is_handed(c, inst->uuid);
+        if (!inst->host || (g_strcmp0(inst->task_state, "scheduling") == 0 && !handed)) {
             TERN_WARN(LOG, "instance %s has been scheduling for over %" G_GINT64_FORMAT
                       " s with no conductor driving it: scheduling it again", inst->uuid,
                       c->build_timeout);
@@ -120,6 +129,35 @@ recover_migrations(TernConductor *c, TernDb *db)
     }
 }
 
+/* Claims of instances in ERROR: a scheduler that claimed after the
+ * conductor gave up on its answer (a reply lost in a broker restart). An
+ * ERROR instance holds no claim (every path to ERROR releases them); what
+ * is left after stuck_build_timeout is released. */
+static void
+recover_error_claims(TernConductor *c, TernDb *db)
+{
+    g_autofree char *secs = g_strdup_printf("%" G_GINT64_FORMAT, c->build_timeout);
+    const char *params[] = { secs };
+    g_autoptr(GError) err = NULL;
+    g_autoptr(PGresult) r = tern_db_exec(db,
+        "SELECT DISTINCT a.consumer_uuid::text FROM allocations a JOIN instances i "
+        "ON i.uuid = a.consumer_uuid WHERE i.vm_state = 'error' AND NOT i.deleted "
+        "AND i.launched_at IS NULL "
+        "AND i.updated_at < now() - make_interval(secs => $1::int)",
+        1, params, TERN_DB_EXEC_DEFAULT, &err);
+    if (!r) {
+        TERN_WARN(LOG, "cannot list the claims of ERROR instances: %s", err->message);
+        return;
+    }
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *uuid = PQgetvalue(r, i, 0);
+        if (tern_conductor_build_is_live(c, uuid))
+            continue;
+        TERN_WARN(LOG, "instance %s is in ERROR but still holds claims: released", uuid);
+        tern_db_release(db, uuid, NULL, NULL, NULL);
+    }
+}
+
 void
 tern_conductor_recover(TernConductor *c)
 {
@@ -131,6 +169,7 @@ tern_conductor_recover(TernConductor *c)
     }
     tern_db_service_heartbeat(db, "tern-conductor", c->host, "conductor", 0, NULL, NULL);
     recover_builds(c, db);
+    recover_error_claims(c, db);
     recover_migrations(c, db);
 }
 

@@ -22,6 +22,7 @@ struct _TernRpcServer {
     GThreadPool *pool;
     gint stopping;
     GMutex lock;
+    GCond started;                /* conn is set (or the start failed: stopping) */
     GHashTable *monitors;         /* Monitor* -> itself */
     GQueue recent;                /* the last _unique_ids seen (char*), as oslo's _MsgIdCache */
 };
@@ -231,6 +232,12 @@ server_work(gpointer data, gpointer user_data)
 {
     Job *job = data;
     TernRpcServer *srv = job->srv;
+    /* Messages waiting in the queue are delivered as soon as the connection
+     * consumes, which can be before tern_rpc_server_new has stored it. */
+    g_mutex_lock(&srv->lock);
+    while (!srv->conn && !g_atomic_int_get(&srv->stopping))
+        g_cond_wait(&srv->started, &srv->lock);
+    g_mutex_unlock(&srv->lock);
     if (g_atomic_int_get(&srv->stopping) || job->gen != tern_rpc_conn_generation(srv->conn)) {
         /* unacked; the broker redelivers it */
         g_free(job->body);
@@ -332,11 +339,19 @@ tern_rpc_server_new(TernRpcTransport *t, const char *topic, const char *server,
     srv->user_data = user_data;
     srv->monitors = g_hash_table_new_full(g_direct_hash, g_direct_equal, monitor_free, NULL);
     g_mutex_init(&srv->lock);
+    g_cond_init(&srv->started);
     srv->pool = g_thread_pool_new(server_work, srv, t->pool_size, FALSE, NULL);
     g_autofree char *purpose = g_strdup_printf("rpc-server %s%s%s", topic, server ? "." : "",
                                                server ? server : "");
-    srv->conn = tern_rpc_conn_new(t, purpose, server_setup, server_deliver, server_tick, srv, error);
-    if (!srv->conn) {
+    TernRpcConn *conn = tern_rpc_conn_new(t, purpose, server_setup, server_deliver, server_tick,
+                                          srv, error);
+    g_mutex_lock(&srv->lock);
+    srv->conn = conn;
+    if (!conn)
+        g_atomic_int_set(&srv->stopping, 1);
+    g_cond_broadcast(&srv->started);
+    g_mutex_unlock(&srv->lock);
+    if (!conn) {
         tern_rpc_server_free(srv);
         return NULL;
     }
@@ -359,6 +374,7 @@ tern_rpc_server_free(TernRpcServer *srv)
     g_hash_table_unref(srv->monitors);
     g_queue_clear_full(&srv->recent, g_free);
     g_mutex_clear(&srv->lock);
+    g_cond_clear(&srv->started);
     tern_rpc_transport_unref(srv->t);
     g_free(srv->topic);
     g_free(srv->server);

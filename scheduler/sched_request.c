@@ -330,8 +330,12 @@ tern_sched_request_set_move(TernSchedRequest *r, const TernCpuDb *cpudb,
         g_free(r->arch_name);
         r->arch_name = g_strdup(inst->arch);
         r->arch = tern_cpu_arch_from_name(inst->arch);
-        r->emulated = FALSE;
-        r->triples_mask = tern_sched_request_triples_mask(r->arch_name, FALSE, r->hv_type,
+        /* A guest emulated (TCG) on another arch's host moves as emulated
+         * (Nova's hw_emulation_architecture, kept in its image properties). */
+        g_autoptr(json_t) props = inst->image_properties ?
+            json_loads(inst->image_properties, 0, NULL) : NULL;
+        r->emulated = json_is_string(json_object_get(props, "hw_emulation_architecture"));
+        r->triples_mask = tern_sched_request_triples_mask(r->arch_name, r->emulated, r->hv_type,
                                                           r->vm_mode);
     }
     /* The recorded machine type. */
