@@ -190,7 +190,6 @@ tern_conductor_record_instance(TernConductor *c, TernDb *db, json_t *instance_pr
     inst->hostname = g_strdup(jstr(d, "hostname"));
     inst->project_id = g_strdup(jstr(d, "project_id"));
     inst->user_id = g_strdup(jstr(d, "user_id"));
-    inst->vm_state = g_strdup("building");
     inst->task_state = g_strdup("scheduling");
     inst->power_state = 0;
     json_t *fl = json_object();

@@ -402,9 +402,9 @@ tern_conductor_live_migrate(TernConductor *c, json_t *context, const char *insta
     }
     g_autoptr(TernDbMigration) m = tern_db_migration_new();
     m->instance_uuid = g_strdup(instance_uuid);
-    m->migration_type = g_strdup("live-migration");
     m->source_compute = g_strdup(inst->host);
     m->source_node = g_strdup(inst->node ? inst->node : inst->host);
+    g_free(m->status);   /* tern_db_migration_new's "accepted" */
     m->status = g_strdup("queued");
     if (tern_db_migration_create(db, m, error) < 0)
         return NULL;
