@@ -548,7 +548,8 @@ tern_compute_post_live_migration_at_destination(TernComputeManager *m,
     virConnectPtr conn = tern_compute_conn(m, &err);
     int ps = TERN_POWER_NOSTATE;
     /* libvirt keeps the incoming job's figures here (downtime, memory):
-     * answered to the source, which has lost its domain */
+     * answered to the source, which has lost its domain; kept for the
+     * operator too (virsh domjobinfo --completed) */
     json_t *stats = json_object();
     if (conn) {
         tern_guest_power_state(conn, id, &ps, NULL);
@@ -556,7 +557,8 @@ tern_compute_post_live_migration_at_destination(TernComputeManager *m,
         int type = 0, n = 0;
         virTypedParameterPtr params = NULL;
         if (dom && virDomainGetJobStats(dom, &type, &params, &n,
-                                        VIR_DOMAIN_JOB_STATS_COMPLETED) == 0) {
+                                        VIR_DOMAIN_JOB_STATS_COMPLETED |
+                                        VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED) == 0) {
             json_decref(stats);
             stats = job_updates(params, n);
             virTypedParamsFree(params, n);

@@ -126,6 +126,17 @@ instance_machine_type(const TernDbInstance *inst)
     return g_strdup(mt ? mt : jstr(props, "hw_machine_type"));
 }
 
+/* A guest emulated (TCG) on another arch's host: Nova's
+ * hw_emulation_architecture among its recorded image properties. */
+static gboolean
+instance_emulated(const TernDbInstance *inst)
+{
+    if (!inst->image_properties)
+        return FALSE;
+    g_autoptr(json_t) props = json_loads(inst->image_properties, 0, NULL);
+    return jstr(props, "hw_emulation_architecture") != NULL;
+}
+
 static gboolean
 machine_type_offered(const TernDbComputeNode *dest, const char *mt)
 {
@@ -199,7 +210,11 @@ tern_conductor_check_host_for_instance(TernConductor *c, TernDb *db, const TernD
         return -1;
     }
     /* CPU: the destination's CPU must run the guest CPU the instance booted
-     * with (or, with no record, the source host's CPU, as Nova does). */
+     * with (or, with no record, the source host's CPU, as Nova does). An
+     * emulated guest's CPU is QEMU's emulation, not the host's: arch and
+     * machine type above, then the destination's own check decides. */
+    if (instance_emulated(inst))
+        return 0;
     g_autoptr(GError) err = NULL;
     const TernCpuDb *cpudb = tern_cpu_db_get(&err);
     TernCpuArch arch = tern_cpu_arch_from_name(dest->arch);
@@ -389,11 +404,9 @@ tern_conductor_live_migrate(TernConductor *c, json_t *context, const char *insta
     }
     g_autoptr(TernDbMigration) m = tern_db_migration_new();
     m->instance_uuid = g_strdup(instance_uuid);
-    g_free(m->migration_type);   /* tern_db_migration_new's defaults */
-    m->migration_type = g_strdup("live-migration");
     m->source_compute = g_strdup(inst->host);
     m->source_node = g_strdup(inst->node ? inst->node : inst->host);
-    g_free(m->status);
+    g_free(m->status);   /* tern_db_migration_new's "accepted" */
     m->status = g_strdup("queued");
     if (tern_db_migration_create(db, m, error) < 0)
         return NULL;

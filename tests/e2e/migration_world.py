@@ -97,6 +97,7 @@ class MigrationWorld:
         os.chmod(self.tmp, 0o755)
         self.names = list(hosts)
         self._samples = {}
+        self.owned = set()      # domains clean() removes from the hosts
         self._watchers = {}
         self.started_hosts = False
         try:
@@ -194,6 +195,7 @@ class MigrationWorld:
             props["hw_emulation_architecture"] = arch
         u = self.nova.build(name or "lm-" + arch, arch, flavor=flavor,
                             image_id="busybox-" + arch, props=props, force_host=host)
+        self.owned.add(u)
         s = self.nova.wait_state(u, ["active", "error"], timeout)
         if not s or s["vm_state"] != "active":
             raise RuntimeError("guest %s (%s) not ACTIVE: %s" % (u, arch, s))
@@ -364,12 +366,15 @@ class MigrationWorld:
         return self.world.log(key)
 
     def clean(self, keep=False):
-        """Stop the daemons, drop vhost and database; stop the hosts if this
-        world started them. keep: leave the logs (a failed run)."""
+        """Stop the daemons, drop vhost and database, remove the domains of
+        this world's guests (self.owned: those boot() made; add others) from
+        the hosts; stop the hosts if this world started them. keep: leave
+        the logs (a failed run)."""
         for n in getattr(self, "hosts", {}):
             for u in (self.defined(n) or []):
-                self.virsh(n, "destroy", u)
-                self.virsh(n, "undefine", u, "--nvram")
+                if u in self.owned:
+                    self.virsh(n, "destroy", u)
+                    self.virsh(n, "undefine", u, "--nvram")
         self.world.clean(keep=keep)
         if self.started_hosts:
             subprocess.run([HOSTS_SCRIPT, "stop"], capture_output=True, timeout=120)

@@ -17,7 +17,9 @@ target host (the scheduler picks the other host):
     the guest's size (nothing counted twice);
   - the serial-console counter continues on the new host where it stopped
     on the old one (no TERN-GUEST-BOOTED there: the guest moved, it did
-    not reboot).
+    not reboot);
+  - then forced back to the first host (the conductor's forced-host checks
+    instead of the scheduler): completed, host and claims back.
 
 Skips without services, root (namespaces) or guest assets."""
 import os
@@ -90,8 +92,19 @@ try:
                   bool(cb) and cb[0] >= last_a and last_b is not None and
                   "TERN-GUEST-BOOTED" not in w.console_text(dst, u),
                   w.console_text(dst, u)[-400:])
-        tap.check("%s: deleted on %s through the conductor, claims released" % (arch, dst),
-                  w.delete(u) and w.allocations(u) == [] and w.domstate(dst, u) is None)
+        # and back, to a forced host (the conductor's own checks instead of
+        # the scheduler's)
+        t0 = time.time()
+        back = w.live_migrate(u, host=src, via="admin")
+        m = w.wait_migration(back, timeout=180)
+        tap.check("%s: forced back to %s: %s in %.1f s, host %s, claims %s" %
+                  (arch, src, m and m["status"], time.time() - t0, w.host_of(u),
+                   w.allocations(u, back)),
+                  m is not None and m["status"] == "completed" and w.host_of(u) == src and
+                  w.allocations(u, back) == [(u, src)] and w.domstate(src, u) == "running" and
+                  w.domstate(dst, u) is None, m)
+        tap.check("%s: deleted through the conductor, claims released" % arch,
+                  w.delete(u) and w.allocations(u) == [] and w.domstate(src, u) is None)
     failed = False
 finally:
     rc = tap.done()

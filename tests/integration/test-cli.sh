@@ -193,5 +193,5 @@ check "unknown command: exit 2, lists commands" sh -c "[ $RC = 2 ] && grep -q 's
 run $T server list --help
 check "command --help: exit 0 with options" sh -c "[ $RC = 0 ] && grep -q -- '--format=FORMAT' '$W/out'"
 run $B/tern --help
-check "tern --help lists every command" sh -c "[ \$(grep -c '^  \(server\|host\|migration\) ' '$W/out') = 14 ]"
+check "tern --help lists every command" sh -c "[ \$(grep -c '^  \(server\|host\|migration\) ' '$W/out') = 16 ]"
 tap_done
