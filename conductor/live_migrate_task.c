@@ -533,6 +533,12 @@ static json_t *
 run_from_compute_task(const TernRpcRequest *req, TernConductor *c, GError **error)
 {
     json_t *instance = json_object_get(req->args, "instance");
+    /* An Instance of a version tern reads, not any object with a uuid */
+    g_autoptr(TernObject) obj = tern_object_from_primitive(instance, "Instance", error);
+    if (!obj) {
+        g_prefix_error(error, "%s: argument 'instance': ", req->method);
+        return NULL;
+    }
     const char *uuid = jstr(json_object_get(instance, "nova_object.data"), "uuid");
     if (!uuid) {
         g_set_error(error, TERN_CONDUCTOR_ERROR, TERN_CONDUCTOR_ERROR_INVALID,
