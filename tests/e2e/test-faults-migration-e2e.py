@@ -20,7 +20,12 @@ migrate-setspeed` on the source's libvirtd when it wants it to finish.
      still here: error, a job libvirtd still runs is aborted; guest gone:
      completed);
   D. the destination's tern-compute SIGKILLed while a migration to it runs,
-     restarted: the migration ends, the instance recorded where it runs.
+     restarted: the migration ends, the instance recorded where it runs;
+  E. tern-scheduler frozen (SIGSTOP) while a migration with no target host
+     waits for its select_destinations, then SIGKILLed and restarted: the
+     request it never acknowledged goes to the new scheduler (or the
+     conductor's call times out and the migration ends in error); the
+     instance ends in one place either way.
 
 After each: the guest runs on exactly one host (asked of both libvirtds),
 the one recorded; one claim, there; its console counter goes on.
@@ -29,6 +34,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -167,6 +173,41 @@ try:
               m is not None and m["status"] in mw.FINAL, m)
     time.sleep(3)
     one_place("D. destination compute kill -9", u, w.host_of(u))
+
+    # --- E. scheduler frozen, then SIGKILLed, while a migration is being scheduled ------
+    src = w.host_of(u)
+    w.world.procs["sched1"].send_signal(signal.SIGSTOP)
+    asked = {}
+
+    def ask():
+        try:
+            asked["mig"] = w.live_migrate(u, via="admin")   # no target: the scheduler picks
+        except Exception as e:  # noqa: BLE001
+            asked["error"] = e
+
+    t = threading.Thread(target=ask)
+    t.start()
+    time.sleep(3)
+    w.world.kill("sched1", signal.SIGKILL)
+    tap.check("E. the migration request waits for the frozen scheduler", t.is_alive() or
+              "mig" in asked or "error" in asked, asked)
+    w.world.start_scheduler()
+    t.join(150)
+    mig = asked.get("mig")
+    if mig:
+        r = wait_running(mig, 90)
+        if r is not None and r["status"] == "running":
+            speed_up(src, u)
+        m = w.wait_migration(mig, 180)
+        tap.check("E. scheduler killed while scheduling, restarted: the migration ended "
+                  "(%s: %s)" % (m and m["status"], m and (m["error"] or "")[:120]),
+                  m is not None and m["status"] in mw.FINAL, m)
+    else:
+        tap.check("E. scheduler killed while scheduling, restarted: the request was refused "
+                  "with a reason (%s)" % str(asked.get("error"))[:160],
+                  "error" in asked and str(asked["error"]), asked)
+    time.sleep(3)
+    one_place("E. scheduler kill -9", u, w.host_of(u))
 
     bad = []
     for key in ("cond1", "sched1", "hosta", "hostb"):
