@@ -124,12 +124,7 @@ finally:
     if uuid_:   # a failed run: leave nothing in the private libvirtd
         virsh("destroy", uuid_)
         virsh("undefine", uuid_, "--nvram")
-    try:
-        from nova import rpc as nova_rpc
-        if nova_rpc.TRANSPORT:
-            nova_rpc.TRANSPORT.cleanup()
-    except Exception:  # noqa: BLE001
-        pass
+    env.close_nova_transport()
     world.clean(keep=bool(tap.failed))
 rc = tap.done()
 sys.stdout.flush()

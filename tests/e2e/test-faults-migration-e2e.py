@@ -209,23 +209,14 @@ try:
     time.sleep(3)
     one_place("E. scheduler kill -9", u, w.host_of(u))
 
-    bad = []
-    for key in ("cond1", "sched1", "hosta", "hostb"):
-        bad += [key + ": " + ln for ln in w.log(key).splitlines()
-                if "AddressSanitizer" in ln or "LeakSanitizer" in ln or "runtime error:" in ln
-                or "CRITICAL" in ln]
+    bad = mw.env.sanitizer_reports(w.log, ("cond1", "sched1", "hosta", "hostb"))
     tap.check("no sanitizer report, no GLib critical", not bad, "\n".join(bad[:20]))
     failed = bool(tap.failed)
 except Exception:  # noqa: BLE001
     import traceback
     tap.check("test ran to the end", False, traceback.format_exc())
 finally:
-    try:
-        from nova import rpc as nova_rpc
-        if nova_rpc.TRANSPORT:
-            nova_rpc.TRANSPORT.cleanup()
-    except Exception:  # noqa: BLE001
-        pass
+    mw.env.close_nova_transport()
     if tap.failed:
         for key in ("cond1", "hosta", "hostb"):
             sys.stderr.write("==== %s\n%s\n" % (key, w.log(key)[-5000:]))

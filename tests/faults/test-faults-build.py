@@ -227,23 +227,14 @@ try:
 
     for key in ("cond1", "sched1", "c1", "c2"):
         world.kill(key)   # SIGTERM: a sanitizer build reports leaks at exit
-    bad = []
-    for key in ("cond1", "sched1", "c1", "c2"):
-        bad += [key + ": " + ln for ln in world.log(key).splitlines()
-                if "AddressSanitizer" in ln or "LeakSanitizer" in ln or "runtime error:" in ln
-                or "CRITICAL" in ln]
+    bad = env.sanitizer_reports(world.log, ("cond1", "sched1", "c1", "c2"))
     tap.check("no sanitizer report, no GLib critical in the daemons' logs", not bad,
               "\n".join(bad[:20]))
 except Exception:  # noqa: BLE001
     import traceback
     tap.check("test ran to the end", False, traceback.format_exc())
 finally:
-    try:
-        from nova import rpc as nova_rpc
-        if nova_rpc.TRANSPORT:
-            nova_rpc.TRANSPORT.cleanup()
-    except Exception:  # noqa: BLE001
-        pass
+    env.close_nova_transport()
     if world:
         if tap.failed:
             for key in ("cond1", "sched1", "c1", "c2"):

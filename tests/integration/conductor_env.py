@@ -79,6 +79,28 @@ def rabbitmqctl(*args):
                           capture_output=True, text=True, timeout=60)
 
 
+def sanitizer_reports(log, keys):
+    """The lines of log(key) for each key that hold a sanitizer report or a
+    GLib critical, prefixed by the key."""
+    bad = []
+    for key in keys:
+        bad += [key + ": " + ln for ln in log(key).splitlines()
+                if "AddressSanitizer" in ln or "LeakSanitizer" in ln or
+                "runtime error:" in ln or "CRITICAL" in ln]
+    return bad
+
+
+def close_nova_transport():
+    """Close oslo.messaging's transport of the Nova clients, if one was made
+    (its listener threads would keep a finished test alive)."""
+    try:
+        from nova import rpc as nova_rpc
+        if nova_rpc.TRANSPORT:
+            nova_rpc.TRANSPORT.cleanup()
+    except Exception:  # noqa: BLE001
+        pass
+
+
 class World:
     """vhost + database + config files + processes; clean() undoes all."""
 

@@ -215,21 +215,14 @@ try:
     p = world.kill("cond1")
     tap.check("the conductor exits 0 on SIGTERM", p is not None and p.returncode == 0,
               p and p.returncode)
-    bad = [ln for ln in world.log("cond1").splitlines()
-           if "AddressSanitizer" in ln or "runtime error:" in ln or "LeakSanitizer" in ln
-           or "CRITICAL" in ln]
+    bad = env.sanitizer_reports(world.log, ("cond1",))
     tap.check("conductor log: no sanitizer report, no GLib critical", not bad,
               "\n".join(bad[:20]))
 except Exception:  # noqa: BLE001
     import traceback
     tap.check("test ran to the end", False, traceback.format_exc())
 finally:
-    try:
-        from nova import rpc as nova_rpc
-        if nova_rpc.TRANSPORT:
-            nova_rpc.TRANSPORT.cleanup()
-    except Exception:  # noqa: BLE001
-        pass
+    env.close_nova_transport()
     if tap.failed:
         for key in ("cond1", "sched1", "x86-1", "x86-2", "x86-old", "p9"):
             sys.stderr.write("==== %s\n%s\n" % (key, world.log(key)[-4000:]))

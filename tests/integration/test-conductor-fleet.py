@@ -362,9 +362,7 @@ try:
               r.returncode != 0 and "no-such-gate" in (r.stdout + r.stderr),
               (r.returncode, r.stderr[-500:]))
 
-    bad = [ln for ln in world.log("cond1").splitlines()
-           if "AddressSanitizer" in ln or "runtime error:" in ln or "LeakSanitizer" in ln
-           or "CRITICAL" in ln]
+    bad = env.sanitizer_reports(world.log, ("cond1",))
     tap.check("conductor log: no sanitizer report, no GLib critical", not bad, bad[:10])
 except Exception:  # noqa: BLE001
     import traceback
@@ -375,12 +373,7 @@ finally:
             cpt.stop()
         except Exception:  # noqa: BLE001
             pass
-    try:
-        from nova import rpc as nova_rpc
-        if nova_rpc.TRANSPORT:
-            nova_rpc.TRANSPORT.cleanup()
-    except Exception:  # noqa: BLE001
-        pass
+    env.close_nova_transport()
     world.clean(keep=bool(tap.failed))
 rc = tap.done()
 sys.stdout.flush()

@@ -340,10 +340,7 @@ try:
     p = world.kill("cond1")
     tap.check("the conductor exits 0 on SIGTERM", p is not None and p.returncode == 0,
               p and p.returncode)
-    logtext = world.log("cond1")
-    bad = [ln for ln in logtext.splitlines()
-           if "AddressSanitizer" in ln or "runtime error:" in ln or "LeakSanitizer" in ln
-           or "CRITICAL" in ln]
+    bad = env.sanitizer_reports(world.log, ("cond1",))
     tap.check("conductor log: no sanitizer report, no GLib critical", not bad,
               "\n".join(bad[:20]))
 except Exception:  # noqa: BLE001
@@ -355,12 +352,7 @@ finally:
             cpt.stop()
         except Exception:  # noqa: BLE001
             pass
-    try:
-        from nova import rpc as nova_rpc
-        if nova_rpc.TRANSPORT:
-            nova_rpc.TRANSPORT.cleanup()
-    except Exception:  # noqa: BLE001
-        pass
+    env.close_nova_transport()
     world.clean(keep=bool(tap.failed))
 rc = tap.done()
 sys.stdout.flush()
