@@ -461,6 +461,23 @@ do_migration_list(const TernRpcRequest *req, gpointer user_data, GError **error)
     return out;
 }
 
+int
+tern_conductor_migration_lookup(TernConductor *c, const char *uuid, TernDbMigration **out,
+                                GError **error)
+{
+    TernDb *db = tern_conductor_db(c, error);
+    if (!db)
+        return -1;
+    g_autoptr(GError) err = NULL;
+    if (tern_db_migration_get(db, uuid, out, &err) < 0) {
+        tern_rpc_error_set_remote(error, "nova.exception", "MigrationNotFound",
+                                  json_pack("{s:s}", "migration_id", uuid),
+                                  "Migration %s could not be found.", uuid);
+        return -1;
+    }
+    return 0;
+}
+
 static json_t *
 do_migration_show(const TernRpcRequest *req, gpointer user_data, GError **error)
 {
@@ -468,17 +485,9 @@ do_migration_show(const TernRpcRequest *req, gpointer user_data, GError **error)
     const char *uuid;
     if (need_str(req, "uuid", &uuid, error) < 0)
         return NULL;
-    TernDb *db = tern_conductor_db(c, error);
-    if (!db)
-        return NULL;
     g_autoptr(TernDbMigration) m = NULL;
-    g_autoptr(GError) err = NULL;
-    if (tern_db_migration_get(db, uuid, &m, &err) < 0) {
-        tern_rpc_error_set_remote(error, "nova.exception", "MigrationNotFound",
-                                  json_pack("{s:s}", "migration_id", uuid),
-                                  "Migration %s could not be found.", uuid);
+    if (tern_conductor_migration_lookup(c, uuid, &m, error) < 0)
         return NULL;
-    }
     return tern_conductor_migration_json(m);
 }
 

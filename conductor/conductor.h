@@ -69,6 +69,11 @@ json_t *tern_conductor_instance_json(const TernDbInstance *inst);
 json_t *tern_conductor_instance_primitive(const TernDbInstance *inst);
 /* Plain JSON of a migration. */
 json_t *tern_conductor_migration_json(const TernDbMigration *m);
+/* The migration uuid from this process's database connection; -1 with
+ * Nova's MigrationNotFound (a remote error for the caller) when it is not
+ * there, or the database error. */
+int tern_conductor_migration_lookup(TernConductor *c, const char *uuid, TernDbMigration **out,
+                                    GError **error);
 /* Nova's Migration object primitive. */
 json_t *tern_conductor_migration_primitive(const TernDbMigration *m);
 /* Nova's Flavor primitive from the instance's flavor JSON. */

@@ -596,17 +596,12 @@ migration_action(const TernRpcRequest *req, TernConductor *c, gboolean abort_it,
                     "%s: 'uuid' (the migration's uuid) is missing or not a uuid", req->method);
         return NULL;
     }
+    g_autoptr(TernDbMigration) m = NULL;
+    if (tern_conductor_migration_lookup(c, uuid, &m, error) < 0)
+        return NULL;
     TernDb *db = tern_conductor_db(c, error);
     if (!db)
         return NULL;
-    g_autoptr(TernDbMigration) m = NULL;
-    g_autoptr(GError) err = NULL;
-    if (tern_db_migration_get(db, uuid, &m, &err) < 0) {
-        tern_rpc_error_set_remote(error, "nova.exception", "MigrationNotFound",
-                                  json_pack("{s:s}", "migration_id", uuid),
-                                  "Migration %s could not be found.", uuid);
-        return NULL;
-    }
     /* Nova: abort while queued/preparing/running, force-complete while running */
     gboolean ok = g_strcmp0(m->status, "running") == 0 ||
                   (abort_it && g_strcmp0(m->status, "preparing") == 0);
