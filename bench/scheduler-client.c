@@ -5,7 +5,8 @@
  *   scheduler-client TRANSPORT_URL SPEC.json CALLS THREADS [EXCHANGE]
  *
  * SPEC.json is a RequestSpec primitive (python3-nova's obj_to_primitive);
- * each call gets a fresh instance uuid. Prints one line:
+ * each call gets a fresh instance uuid. TERN_BENCH_LATENCIES=FILE writes
+ * each call's start and latency (ms) there. Prints one line:
  *   calls=N ok=N novalid=N errors=N seconds=S per_s=R p50_ms=X p99_ms=Y */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,8 @@ typedef struct {
     gint next, calls;
     gint ok, novalid, errors;
     double *lat;     /* ms, per call */
+    double *start;   /* ms since the first call began, per call */
+    gint64 t0;
     const char *exchange;   /* NULL: the transport's (nova) */
 } Bench;
 
@@ -40,6 +43,7 @@ worker(gpointer data)
                                            "return_alternates", 1);
         g_autoptr(GError) err = NULL;
         gint64 t0 = g_get_monotonic_time();
+        b->start[i] = (double) (t0 - b->t0) / 1000.0;
         g_autoptr(json_t) res = tern_rpc_call(b->client, &target, NULL, "select_destinations",
                                               args, 60, &err);
         b->lat[i] = (double) (g_get_monotonic_time() - t0) / 1000.0;
@@ -78,24 +82,34 @@ main(int argc, char **argv)
     b.exchange = argc == 6 ? argv[5] : NULL;
     int threads = atoi(argv[4]);
     b.lat = g_new0(double, b.calls);
+    b.start = g_new0(double, b.calls);
     g_autoptr(TernRpcTransport) t = tern_rpc_transport_new_from_url(argv[1], &err);
     if (!t || !(b.client = tern_rpc_client_new(t, &err))) {
         fprintf(stderr, "scheduler-client: %s\n", err->message);
         return 1;
     }
-    gint64 t0 = g_get_monotonic_time();
+    gint64 t0 = b.t0 = g_get_monotonic_time();
     GThread **th = g_new(GThread *, threads);
     for (int i = 0; i < threads; i++)
         th[i] = g_thread_new("bench", worker, &b);
     for (int i = 0; i < threads; i++)
         g_thread_join(th[i]);
     double secs = (double) (g_get_monotonic_time() - t0) / 1e6;
+    /* TERN_BENCH_LATENCIES=FILE: every call's start and latency (ms), to see
+     * when the slow ones happen. */
+    const char *dump = g_getenv("TERN_BENCH_LATENCIES");
+    FILE *df = dump && *dump ? fopen(dump, "w") : NULL;
+    for (int i = 0; df && i < b.calls; i++)
+        fprintf(df, "%.3f %.3f\n", b.start[i], b.lat[i]);
+    if (df)
+        fclose(df);
     qsort(b.lat, (size_t) b.calls, sizeof(double), cmp_double);
     printf("calls=%d ok=%d novalid=%d errors=%d seconds=%.3f per_s=%.1f p50_ms=%.3f p99_ms=%.3f\n",
            b.calls, b.ok, b.novalid, b.errors, secs, b.calls / secs, b.lat[b.calls / 2],
            b.lat[(int) ((b.calls - 1) * 0.99)]);
     g_free(th);
     g_free(b.lat);
+    g_free(b.start);
     tern_rpc_client_free(b.client);
     json_decref(b.spec);
     return b.errors ? 1 : 0;

@@ -257,6 +257,22 @@ change_from_payload(const char *payload)
         c->table = g_strdup(json_string_value(json_object_get(j, "table")));
         c->key = g_strdup(json_string_value(json_object_get(j, "key")));
         c->op = g_strdup(json_string_value(json_object_get(j, "op")));
+        json_t *u = json_object_get(j, "usage");
+        if (json_is_array(u) && json_array_size(u) == 4) {
+            gint64 v[4];
+            gboolean ok = TRUE;
+            for (size_t k = 0; k < 4; k++) {
+                ok = ok && json_is_integer(json_array_get(u, k));
+                v[k] = ok ? json_integer_value(json_array_get(u, k)) : 0;
+            }
+            if (ok) {
+                c->has_usage = TRUE;
+                c->generation = v[0];
+                c->vcpus_used = v[1];
+                c->memory_mb_used = v[2];
+                c->local_gb_used = v[3];
+            }
+        }
     }
     json_decref(j);
     return c;

@@ -7,7 +7,9 @@
  * instances and migrations, and the operation) and NOTIFY channel
  * "tern_changes" with it as JSON: {"id":42,"table":"compute_nodes",
  * "key":"host1","op":"UPDATE"}. A claim or release updates its host's
- * compute_nodes row, so it is a change of that host.
+ * compute_nodes row, so it is a change of that host; its notification also
+ * carries the node's new usage ("usage":[generation, vcpus_used,
+ * memory_mb_used, local_gb_used]), so a reader need not read the row.
  *
  * A listener keeps its own connection. Its fd (PQsocket) goes into the
  * caller's main loop; when readable, tern_db_listener_read() returns the
@@ -33,6 +35,12 @@ typedef struct {
     char *key;       /* host or uuid */
     char *op;        /* "INSERT", "UPDATE", "DELETE" */
     gint64 at;       /* when (0 when it came from a notification) */
+    /* A compute_nodes UPDATE that changed only what claims own (a claim or
+     * a release), when it came from a notification: the node's new usage
+     * (migration 004). FALSE for every other change and for changes read
+     * back from the table: readers re-read the row. */
+    gboolean has_usage;
+    gint64 generation, vcpus_used, memory_mb_used, local_gb_used;
 } TernDbChange;
 
 void tern_db_change_free(TernDbChange *c);

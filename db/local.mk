@@ -17,7 +17,7 @@ libtern_db_a_SOURCES = \
 	db/changes.c db/changes.h
 
 DB_MIGRATIONS = db/migrations/001_initial.sql db/migrations/002_guest_endianness.sql \
-	db/migrations/003_server_groups.sql
+	db/migrations/003_server_groups.sql db/migrations/004_change_usage.sql
 nobase_dist_pkgdata_DATA += $(DB_MIGRATIONS)
 EXTRA_DIST += db/migrations/migrations.gresource.xml
 

@@ -3,7 +3,9 @@
  * hosts in fail-over order (TCP or TLS with peer and host-name verification),
  * logs in with heartbeats, runs the owner's setup (declare queues, consume),
  * delivers messages to the owner's callback, services heartbeats, publishes
- * and acks on behalf of other threads (woken through an eventfd) — in
+ * and acks on behalf of other threads (woken through an eventfd) — or lets
+ * them publish themselves while it is connected and not using the
+ * connection (the io lock), which saves a thread hand-off per message — in
  * publisher-confirm mode, as oslo: a send completes when the broker has
  * confirmed the message, and unconfirmed messages are published again on the
  * next connection (receivers drop duplicates by _unique_id) — and after
@@ -39,6 +41,12 @@ struct _TernRpcConn {
     gpointer data;
     GThread *thread;
     int wake_fd;
+
+    /* The librabbitmq state: held by the I/O thread whenever it uses the
+     * connection (never while it waits in poll or connects), and by another
+     * thread publishing directly. Taken before lock, never after it. */
+    GMutex io;
+    gboolean ready;               /* under io: connected and set up */
 
     GMutex lock;
     GCond cond;
@@ -509,14 +517,17 @@ drain(TernRpcConn *c)
 static void
 connected_turn(TernRpcConn *c)
 {
+    g_mutex_lock(&c->io);
     run_pending(c);
-    if (c->broken)
-        return;
-    if (c->tick)
+    if (!c->broken && c->tick)
         c->tick(c, c->data);
-    if (c->broken)
+    if (c->broken) {
+        g_mutex_unlock(&c->io);
         return;
+    }
     gboolean buffered = amqp_data_in_buffer(c->st) || amqp_frames_enqueued(c->st);
+    int fd = amqp_get_sockfd(c->st);
+    g_mutex_unlock(&c->io);
     int timeout = 200;
     g_mutex_lock(&c->lock);
     if (c->pending.length || c->stop)
@@ -524,10 +535,11 @@ connected_turn(TernRpcConn *c)
     g_mutex_unlock(&c->lock);
     if (buffered)
         timeout = 0;
-    struct pollfd pf[2] = { { c->wake_fd, POLLIN, 0 }, { amqp_get_sockfd(c->st), POLLIN, 0 } };
+    struct pollfd pf[2] = { { c->wake_fd, POLLIN, 0 }, { fd, POLLIN, 0 } };
     int rc = poll(pf, 2, timeout);
     if (rc > 0 && (pf[0].revents & POLLIN))
         drain_wake(c);
+    g_mutex_lock(&c->io);
     if (rc > 0 && (pf[1].revents & (POLLIN | POLLERR | POLLHUP)))
         c->last_rx = g_get_monotonic_time();
     /* always give librabbitmq a turn: it sends our heartbeats when due */
@@ -538,6 +550,19 @@ connected_turn(TernRpcConn *c)
                   c->purpose, c->t->heartbeat * 2);
         c->broken = TRUE;
     }
+    g_mutex_unlock(&c->io);
+}
+
+/* Is the connection to be (re)made? Publishers mark it broken under io. */
+static gboolean
+needs_connect(TernRpcConn *c)
+{
+    g_mutex_lock(&c->io);
+    gboolean need = !c->connected || c->broken;
+    if (need)
+        c->ready = FALSE;   /* nobody publishes on it from now on */
+    g_mutex_unlock(&c->io);
+    return need;
 }
 
 static gpointer
@@ -551,7 +576,7 @@ io_thread(gpointer p)
         g_mutex_unlock(&c->lock);
         if (stop)
             break;
-        if (!c->connected || c->broken) {
+        if (needs_connect(c)) {
             gboolean was = c->connected;
             drop_connection(c);
             g_autoptr(GError) err = NULL;
@@ -573,6 +598,9 @@ io_thread(gpointer p)
                 continue;
             }
             g_atomic_int_inc(&c->gen);
+            g_mutex_lock(&c->io);
+            c->ready = TRUE;
+            g_mutex_unlock(&c->io);
             backoff = c->t->retry_interval;
             const TernRpcHost *h = c->t->hosts->pdata[c->host_index];
             if (was || c->first_done)
@@ -588,6 +616,8 @@ io_thread(gpointer p)
         }
         connected_turn(c);
     }
+    g_mutex_lock(&c->io);
+    c->ready = FALSE;
     run_pending(c);   /* last publishes (replies of finished handlers) */
     /* wait a little for their confirms */
     for (int i = 0; i < 50 && c->connected && !c->broken; i++) {
@@ -600,6 +630,7 @@ io_thread(gpointer p)
         poll(&pf, 1, 20);
         drain(c);
     }
+    g_mutex_unlock(&c->io);
     drop_connection(c);
     /* fail what is still queued */
     g_mutex_lock(&c->lock);
@@ -631,6 +662,7 @@ tern_rpc_conn_new(TernRpcTransport *t, const char *purpose, TernRpcConnSetupFunc
     c->data = data;
     c->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     c->exchanges = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_mutex_init(&c->io);
     g_mutex_init(&c->lock);
     g_cond_init(&c->cond);
     g_queue_init(&c->pending);
@@ -661,6 +693,7 @@ tern_rpc_conn_free(TernRpcConn *c)
     close(c->wake_fd);
     g_hash_table_unref(c->exchanges);
     g_clear_error(&c->first_error);
+    g_mutex_clear(&c->io);
     g_mutex_clear(&c->lock);
     g_cond_clear(&c->cond);
     tern_rpc_transport_unref(c->t);
@@ -668,20 +701,62 @@ tern_rpc_conn_free(TernRpcConn *c)
     g_free(c);
 }
 
+/* Publish on the caller's thread when the connection is up and nothing
+ * queued is waiting to go first: the request is then unconfirmed (or done
+ * with an error), or queued again for the next connection if the publish
+ * broke this one. FALSE: not attempted, the I/O thread is to publish it. */
+static gboolean
+publish_direct(TernRpcConn *c, OutReq *req)
+{
+    gboolean attempted = FALSE, wake_io = FALSE;
+    g_mutex_lock(&c->io);
+    g_mutex_lock(&c->lock);
+    gboolean in_order = c->ready && !c->broken && !c->stop && c->pending.length == 0;
+    g_mutex_unlock(&c->lock);
+    if (in_order) {
+        attempted = TRUE;
+        GError *err = NULL;
+        int rc = tern_rpc_conn_publish_now(c, req->out, &err);
+        /* an exchange.declare's wait may have read frames the I/O thread,
+         * asleep in poll, would not see on the socket */
+        wake_io = c->broken || amqp_frames_enqueued(c->st) || amqp_data_in_buffer(c->st);
+        g_mutex_lock(&c->lock);
+        req->in_progress = TRUE;
+        if (rc == 0) {
+            req->seq = c->publish_seq;
+            g_queue_push_tail(&c->unconfirmed, req);
+        } else if (c->broken && err->code == TERN_RPC_ERROR_CONNECT) {
+            g_clear_error(&err);
+            req->in_progress = FALSE;
+            g_queue_push_tail(&c->pending, req);
+        } else {
+            req->done = TRUE;
+            req->error = err;
+        }
+        g_mutex_unlock(&c->lock);
+    }
+    g_mutex_unlock(&c->io);
+    if (wake_io)
+        wake(c);
+    return attempted;
+}
+
 int
 tern_rpc_conn_send(TernRpcConn *c, const TernRpcOut *out, double timeout, GError **error)
 {
     OutReq req = { .out = out };
     gint64 deadline = g_get_monotonic_time() + (gint64)(timeout * G_USEC_PER_SEC);
-    g_mutex_lock(&c->lock);
-    if (c->stop) {
+    if (!publish_direct(c, &req)) {
+        g_mutex_lock(&c->lock);
+        if (c->stop) {
+            g_mutex_unlock(&c->lock);
+            g_set_error(error, TERN_RPC_ERROR, TERN_RPC_ERROR_CLOSED, "the connection is closing");
+            return -1;
+        }
+        g_queue_push_tail(&c->pending, &req);
         g_mutex_unlock(&c->lock);
-        g_set_error(error, TERN_RPC_ERROR, TERN_RPC_ERROR_CLOSED, "the connection is closing");
-        return -1;
+        wake(c);
     }
-    g_queue_push_tail(&c->pending, &req);
-    g_mutex_unlock(&c->lock);
-    wake(c);
     g_mutex_lock(&c->lock);
     while (!req.done) {
         if (g_get_monotonic_time() < deadline) {
@@ -717,6 +792,13 @@ tern_rpc_conn_send(TernRpcConn *c, const TernRpcOut *out, double timeout, GError
 void
 tern_rpc_conn_ack(TernRpcConn *c, guint gen, guint64 delivery_tag)
 {
+    g_mutex_lock(&c->io);
+    gboolean direct = c->ready && !c->broken && gen == tern_rpc_conn_generation(c);
+    if (direct)
+        tern_rpc_conn_ack_now(c, delivery_tag);
+    g_mutex_unlock(&c->io);
+    if (direct)
+        return;
     OutReq *req = g_new0(OutReq, 1);
     req->gen = gen;
     req->tag = delivery_tag;

@@ -25,6 +25,7 @@ struct _TernRpcServer {
     GCond started;                /* conn is set (or the start failed: stopping) */
     GHashTable *monitors;         /* Monitor* -> itself */
     GQueue recent;                /* the last _unique_ids seen (char*), as oslo's _MsgIdCache */
+    gint inflight;                /* jobs handed to the pool and not finished (atomic) */
 };
 
 #define TERN_RPC_DEDUP_SIZE 16
@@ -35,6 +36,7 @@ typedef struct {
     guint64 tag;
     char *body;
     size_t len;
+    gboolean acked;               /* by the I/O thread, as a free worker took it */
 } Job;
 
 static void
@@ -114,7 +116,10 @@ server_setup(TernRpcConn *c, amqp_connection_state_t st, gpointer data, GError *
     return 0;
 }
 
-/* I/O thread: hand the message to the pool (acked when a worker takes it). */
+/* I/O thread: hand the message to the pool, acked when a worker takes it
+ * (so at most executor_thread_pool_size messages are taken and not done).
+ * When a worker is free it takes the message at once: the ack goes out now,
+ * from this thread, instead of waking it again from the worker. */
 static void
 server_deliver(TernRpcConn *c, const amqp_envelope_t *env, gpointer data)
 {
@@ -127,6 +132,10 @@ server_deliver(TernRpcConn *c, const amqp_envelope_t *env, gpointer data)
     job->tag = env->delivery_tag;
     job->len = env->message.body.len;
     job->body = g_memdup2(env->message.body.bytes, job->len);
+    if (g_atomic_int_add(&srv->inflight, 1) < srv->t->pool_size) {
+        tern_rpc_conn_ack_now(c, job->tag);   /* at most once, as oslo */
+        job->acked = TRUE;
+    }
     g_thread_pool_push(srv->pool, job, NULL);
 }
 
@@ -238,13 +247,17 @@ server_work(gpointer data, gpointer user_data)
     while (!srv->conn && !g_atomic_int_get(&srv->stopping))
         g_cond_wait(&srv->started, &srv->lock);
     g_mutex_unlock(&srv->lock);
-    if (g_atomic_int_get(&srv->stopping) || job->gen != tern_rpc_conn_generation(srv->conn)) {
-        /* unacked; the broker redelivers it */
-        g_free(job->body);
-        g_free(job);
-        return;
+    if (!job->acked) {
+        if (g_atomic_int_get(&srv->stopping) ||
+            job->gen != tern_rpc_conn_generation(srv->conn)) {
+            /* unacked; the broker redelivers it */
+            g_free(job->body);
+            g_free(job);
+            g_atomic_int_dec_and_test(&srv->inflight);
+            return;
+        }
+        tern_rpc_conn_ack(srv->conn, job->gen, job->tag);   /* at most once, as oslo */
     }
-    tern_rpc_conn_ack(srv->conn, job->gen, job->tag);   /* at most once, as oslo */
 
     TernRpcMsg m;
     g_autoptr(GError) err = NULL;
@@ -315,6 +328,7 @@ out:
     tern_rpc_msg_clear(&m);
     g_free(job->body);
     g_free(job);
+    g_atomic_int_dec_and_test(&srv->inflight);
 }
 
 TernRpcServer *

@@ -166,6 +166,28 @@ refresh_node(TernSchedSync *s, const char *host, GError **error)
     return 0;
 }
 
+typedef struct {
+    const TernDbChange *c;
+    gboolean applied;
+} Notified;
+
+/* A claim or release whose notification carried the node's new usage: set
+ * it unless our copy is already as new (a row read since, or this change
+ * seen twice). Notifications of one row arrive in commit order, and its
+ * generation only grows, so an older one is never applied over a newer. */
+static void
+apply_notified(TernSchedHost *h, gpointer data)
+{
+    Notified *n = data;
+    n->applied = TRUE;
+    if (h->generation >= n->c->generation)
+        return;
+    h->vcpus_used = n->c->vcpus_used;
+    h->memory_used = n->c->memory_mb_used;
+    h->disk_used = n->c->local_gb_used;
+    h->generation = n->c->generation;
+}
+
 static int
 refresh_service(TernSchedSync *s, const char *host, GError **error)
 {
@@ -187,21 +209,34 @@ apply_changes(TernSchedSync *s, GPtrArray *changes, GError **error)
         return 0;
     if (changes->len > TERN_SCHED_SYNC_RELOAD_BATCH)
         return load_all(s, error);
+    /* host -> the newest usage-carrying change, or NULL: read the row */
     g_autoptr(GHashTable) nodes = g_hash_table_new(g_str_hash, g_str_equal);
     g_autoptr(GHashTable) svcs = g_hash_table_new(g_str_hash, g_str_equal);
     for (guint i = 0; i < changes->len; i++) {
         TernDbChange *c = changes->pdata[i];
-        if (strcmp(c->table, "compute_nodes") == 0)
-            g_hash_table_add(nodes, c->key);
-        else if (strcmp(c->table, "services") == 0)
+        if (strcmp(c->table, "compute_nodes") == 0) {
+            gpointer prev = NULL;
+            gboolean seen = g_hash_table_lookup_extended(nodes, c->key, NULL, &prev);
+            if (!c->has_usage || (seen && !prev))
+                g_hash_table_insert(nodes, c->key, NULL);
+            else if (!seen || ((TernDbChange *) prev)->generation < c->generation)
+                g_hash_table_insert(nodes, c->key, c);
+        } else if (strcmp(c->table, "services") == 0) {
             g_hash_table_add(svcs, c->key);
+        }
     }
     GHashTableIter it;
-    gpointer key;
+    gpointer key, value;
     g_hash_table_iter_init(&it, nodes);
-    while (g_hash_table_iter_next(&it, &key, NULL))
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        if (value) {
+            Notified n = { value, FALSE };
+            if (tern_sched_cache_update(s->cache, key, apply_notified, &n) && n.applied)
+                continue;
+        }
         if (refresh_node(s, key, error) < 0)
             return -1;
+    }
     g_hash_table_iter_init(&it, svcs);
     while (g_hash_table_iter_next(&it, &key, NULL))
         if (refresh_service(s, key, error) < 0)

@@ -101,11 +101,15 @@ no_valid_host(GError **error, const char *reason)
 }
 
 /* A live migration: tern's conductor says so in the hints; a Nova
- * conductor does not, so an instance that already has a host is one. */
+ * conductor does not, but always puts the source in ignore_hosts (its live
+ * migration task's attempted hosts), so a request that ignores hosts for an
+ * instance that already has a host is one. A request that ignores none is a
+ * build: no database lookup on its path. */
 static int
 resolve_move(Scheduler *s, TernSchedRequest *r, GError **error)
 {
-    if (!r->instance_uuid)
+    if (!r->instance_uuid ||
+        (!r->hint_live_move && !(r->ignore_hosts && r->ignore_hosts[0])))
         return 0;
     TernDb *db = worker_db(s, error);
     if (!db)

@@ -308,6 +308,84 @@ test_change_feed(void)
     g_assert_cmpint(since->len, ==, 0);
 }
 
+/* The next compute_nodes change of host from the listener (1 s at most). */
+static TernDbChange *
+next_node_change(TernDbListener *l, const char *host)
+{
+    g_autoptr(GError) error = NULL;
+    gint64 t0 = g_get_monotonic_time();
+    while (g_get_monotonic_time() - t0 < G_USEC_PER_SEC) {
+        g_autoptr(GPtrArray) got = NULL;
+        g_assert_cmpint(tern_db_listener_wait(l, 100, &got, &error), ==, 0);
+        for (guint k = 0; k < got->len; k++) {
+            TernDbChange *c = got->pdata[k];
+            if (strcmp(c->table, "compute_nodes") == 0 && strcmp(c->key, host) == 0)
+                return g_steal_pointer(&got->pdata[k]);
+        }
+    }
+    g_assert_not_reached();
+    return NULL;
+}
+
+/* A claim's and a release's notifications carry the node's new usage and
+ * generation (migration 004); a new report, disabling the node or a
+ * hand-made usage UPDATE that leaves the generation do not, nor does a
+ * change read back from the table. */
+static void
+test_change_usage(void)
+{
+    if (tern_test_db_skip())
+        return;
+    g_autoptr(GError) error = NULL;
+    add_host("feedu", 8, 8192, 80, 1.0);
+    gint64 before = 0;
+    g_assert_cmpint(tern_db_changes_latest(db, &before, &error), ==, 0);
+    g_autoptr(TernDbListener) l = tern_db_listener_open(url, 0, 0, -1, &error);
+    g_assert_no_error(error);
+
+    TernDbResources req = { 2, 1024, 10 };
+    const char *consumer = "66666666-6666-4666-8666-666666666666";
+    g_assert_cmpint(tern_db_claim(db, consumer, "feedu", &req, NULL, &error), ==, 0);
+    g_autoptr(TernDbChange) claim = next_node_change(l, "feedu");
+    g_autoptr(TernDbComputeNode) row = get_host("feedu");
+    g_assert_true(claim->has_usage);
+    g_assert_cmpint(claim->generation, ==, row->generation);
+    g_assert_cmpint(claim->vcpus_used, ==, 2);
+    g_assert_cmpint(claim->memory_mb_used, ==, 1024);
+    g_assert_cmpint(claim->local_gb_used, ==, 10);
+
+    g_assert_cmpint(tern_db_release(db, consumer, "feedu", NULL, &error), ==, 0);
+    g_autoptr(TernDbChange) rel = next_node_change(l, "feedu");
+    g_assert_true(rel->has_usage);
+    g_assert_cmpint(rel->generation, ==, claim->generation + 1);
+    g_assert_cmpint(rel->vcpus_used, ==, 0);
+    g_assert_cmpint(rel->memory_mb_used, ==, 0);
+    g_assert_cmpint(rel->local_gb_used, ==, 0);
+
+    add_host("feedu", 16, 8192, 80, 1.0);   /* a new report: more vCPUs */
+    g_autoptr(TernDbChange) report = next_node_change(l, "feedu");
+    g_assert_false(report->has_usage);
+    g_assert_cmpint(tern_db_compute_node_set_disabled(db, "feedu", TRUE, "maintenance", &error),
+                    ==, 0);
+    g_assert_no_error(error);
+    g_autoptr(TernDbChange) disabled = next_node_change(l, "feedu");
+    g_assert_false(disabled->has_usage);
+    /* Usage changed by hand, generation left: read the row. */
+    g_autoptr(PGresult) r = tern_db_exec(db, "UPDATE compute_nodes SET vcpus_used = 3"
+                                         " WHERE host = 'feedu'", 0, NULL, 0, &error);
+    g_assert_no_error(error);
+    g_autoptr(TernDbChange) by_hand = next_node_change(l, "feedu");
+    g_assert_false(by_hand->has_usage);
+
+    g_autoptr(TernDbListener) late = tern_db_listener_open(url, 0, 0, before, &error);
+    g_assert_no_error(error);
+    g_autoptr(GPtrArray) caught = NULL;
+    g_assert_cmpint(tern_db_listener_read(late, &caught, &error), ==, 0);
+    g_assert_cmpint(caught->len, >=, 5);
+    for (guint k = 0; k < caught->len; k++)
+        g_assert_false(((TernDbChange *) caught->pdata[k])->has_usage);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -324,6 +402,7 @@ main(int argc, char **argv)
     g_test_add_func("/db/claims/move", test_move_claims);
     g_test_add_func("/db/changes/feed", test_change_feed);
     g_test_add_func("/db/changes/watch", test_change_watch);
+    g_test_add_func("/db/changes/usage", test_change_usage);
     int rc = g_test_run();
     if (db) {
         tern_db_close(db);
