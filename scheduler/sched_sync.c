@@ -99,22 +99,33 @@ tern_sched_sync_free(TernSchedSync *s)
     g_free(s);
 }
 
+/* A claim's or release's result for one cached host. */
 typedef struct {
-    const TernDbComputeNodeUsage *u;
+    gint64 generation, vcpus_used, memory_mb_used, local_gb_used;
+    /* Read back from the row: applied only if the rest of the row is as
+     * cached (same fingerprint). NULL: from a notification, which says it
+     * is a claim or release; applied unless our copy is already as new (a
+     * row read since, or this change seen twice): notifications of one row
+     * arrive in commit order and its generation only grows. */
+    const char *fingerprint;
     gboolean applied;
 } Usage;
 
-/* A claim or release: same fingerprint, new usage and generation. */
 static void
 apply_usage(TernSchedHost *h, gpointer data)
 {
     Usage *us = data;
-    if (!h->inventory_fp[0] || strcmp(h->inventory_fp, us->u->fingerprint) != 0)
+    if (us->fingerprint) {
+        if (!h->inventory_fp[0] || strcmp(h->inventory_fp, us->fingerprint) != 0)
+            return;
+    } else if (h->generation >= us->generation) {
+        us->applied = TRUE;
         return;
-    h->vcpus_used = us->u->vcpus_used;
-    h->memory_used = us->u->memory_mb_used;
-    h->disk_used = us->u->local_gb_used;
-    h->generation = us->u->generation;
+    }
+    h->vcpus_used = us->vcpus_used;
+    h->memory_used = us->memory_mb_used;
+    h->disk_used = us->local_gb_used;
+    h->generation = us->generation;
     us->applied = TRUE;
 }
 
@@ -135,7 +146,8 @@ refresh_node(TernSchedSync *s, const char *host, GError **error)
         g_propagate_error(error, g_steal_pointer(&err));
         return -1;
     }
-    Usage us = { &u, FALSE };
+    Usage us = { u.generation, u.vcpus_used, u.memory_mb_used, u.local_gb_used, u.fingerprint,
+                 FALSE };
     if (tern_sched_cache_update(s->cache, host, apply_usage, &us) && us.applied)
         return 0;
     if (tern_db_compute_node_get(s->db, host, &node, &err) < 0) {
@@ -164,28 +176,6 @@ refresh_node(TernSchedSync *s, const char *host, GError **error)
     tern_sched_host_set_service(h, svc);
     tern_sched_cache_put(s->cache, h, FALSE);
     return 0;
-}
-
-typedef struct {
-    const TernDbChange *c;
-    gboolean applied;
-} Notified;
-
-/* A claim or release whose notification carried the node's new usage: set
- * it unless our copy is already as new (a row read since, or this change
- * seen twice). Notifications of one row arrive in commit order, and its
- * generation only grows, so an older one is never applied over a newer. */
-static void
-apply_notified(TernSchedHost *h, gpointer data)
-{
-    Notified *n = data;
-    n->applied = TRUE;
-    if (h->generation >= n->c->generation)
-        return;
-    h->vcpus_used = n->c->vcpus_used;
-    h->memory_used = n->c->memory_mb_used;
-    h->disk_used = n->c->local_gb_used;
-    h->generation = n->c->generation;
 }
 
 static int
@@ -229,9 +219,11 @@ apply_changes(TernSchedSync *s, GPtrArray *changes, GError **error)
     gpointer key, value;
     g_hash_table_iter_init(&it, nodes);
     while (g_hash_table_iter_next(&it, &key, &value)) {
-        if (value) {
-            Notified n = { value, FALSE };
-            if (tern_sched_cache_update(s->cache, key, apply_notified, &n) && n.applied)
+        const TernDbChange *c = value;
+        if (c) {
+            Usage us = { c->generation, c->vcpus_used, c->memory_mb_used, c->local_gb_used, NULL,
+                         FALSE };
+            if (tern_sched_cache_update(s->cache, key, apply_usage, &us) && us.applied)
                 continue;
         }
         if (refresh_node(s, key, error) < 0)
