@@ -242,15 +242,12 @@ GPtrArray *
 tern_gates_describe(const TernGates *g, const char *arch, const char *virt_type,
                     gint64 hv_version)
 {
+    g_autoptr(GPtrArray) verdicts = tern_gates_verdicts(g, arch, virt_type, hv_version);
     GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
-    for (guint k = 0; g && k < g->gates->len; k++) {
-        const Gate *gt = g->gates->pdata[k];
-        if (!gate_matches(gt, arch, virt_type, hv_version))
-            continue;
-        for (guint i = 0; gt->deny[i]; i++)
-            g_ptr_array_add(out, g_strdup_printf("%s: denied by %s%s: %s", gt->deny[i],
-                                                 gt->name, gt->overridden ? " (overridden)" : "",
-                                                 gt->reason));
+    for (guint i = 0; i < verdicts->len; i++) {
+        const TernGateVerdict *v = verdicts->pdata[i];
+        g_ptr_array_add(out, g_strdup_printf("%s: denied by %s%s: %s", v->operation, v->gate,
+                                             v->overridden ? " (overridden)" : "", v->reason));
     }
     return out;
 }

@@ -59,6 +59,7 @@ if not have_assets():
 sys.path.insert(0, os.path.join(SRCDIR, "tests", "integration"))
 from compute_peer import *  # noqa: E402,F401,F403
 from compute_peer import peer, objects, api, ctx, tmp, URL, EXCHANGE, DAEMON  # noqa: E402
+from compute_peer import virsh, counts  # noqa: E402
 
 LIBVIRT = os.environ["TERN_TEST_LIBVIRT_URI"]
 images = os.path.join(tmp, "images")
@@ -98,18 +99,6 @@ def wait_file(path, pattern, timeout):
                 return m
         time.sleep(0.5)
     return None
-
-
-def virsh(uri, *args):
-    r = subprocess.run(["virsh", "-c", uri] + list(args), capture_output=True, text=True,
-                       timeout=30)
-    return r.returncode, r.stdout.strip()
-
-
-def counts(path):
-    if not os.path.exists(path):
-        return []
-    return [int(n) for n in re.findall(r"TERN-GUEST-COUNT (\d+)", open(path, errors="replace").read())]
 
 
 daemons = []

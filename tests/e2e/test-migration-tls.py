@@ -49,6 +49,7 @@ if not all(os.path.exists(os.path.join(ASSETS, "x86_64", p)) for p in ("vmlinuz"
 sys.path.insert(0, os.path.join(SRCDIR, "tests", "integration"))
 from compute_peer import ok, wait_for, make_instance, build, stop_daemon, finish  # noqa: E402
 from compute_peer import tmp, URL, EXCHANGE, DAEMON, START_TIMEOUT  # noqa: E402,F401
+from compute_peer import virsh, counts  # noqa: E402
 
 HOSTS = os.path.join(SRCDIR, "scripts", "hosts")
 SDIR = os.environ.get("TERN_SERVICES_DIR", "/tmp/tern-services")
@@ -60,18 +61,6 @@ os.chmod(tmp, 0o755)
 IMAGE = {"id": "busybox-x86_64", "name": "busybox x86_64",
          "properties": {"hw_architecture": "x86_64", "kernel_id": "kernel-x86_64",
                         "ramdisk_id": "initrd-x86_64", "os_command_line": "panic=-1"}}
-
-
-def virsh(uri, *args):
-    r = subprocess.run(["virsh", "-c", uri] + list(args), capture_output=True, text=True,
-                       timeout=30)
-    return r.returncode, r.stdout.strip()
-
-
-def counts(path):
-    if not os.path.exists(path):
-        return []
-    return [int(n) for n in re.findall(r"TERN-GUEST-COUNT (\d+)", open(path, errors="replace").read())]
 
 
 daemons = {}

@@ -7,6 +7,7 @@
 # so nothing else on the broker sees its messages.
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -138,6 +139,20 @@ server = messaging.get_rpc_server(transport, messaging.Target(topic="conductor",
                                   [peer], executor="threading",
                                   access_policy=messaging.DefaultRPCAccessPolicy)
 server.start()
+
+
+def virsh(uri, *args):
+    """(returncode, stdout) of virsh on uri."""
+    r = subprocess.run(["virsh", "-c", uri] + list(args), capture_output=True, text=True,
+                       timeout=30)
+    return r.returncode, r.stdout.strip()
+
+
+def counts(path):
+    """The TERN-GUEST-COUNT values a guest's serial console log holds."""
+    if not os.path.exists(path):
+        return []
+    return [int(n) for n in re.findall(r"TERN-GUEST-COUNT (\d+)", open(path, errors="replace").read())]
 
 
 def wait_for(name, pred=lambda kw: True, timeout=30, keep=None):
