@@ -9,6 +9,7 @@ typedef struct {
     gboolean done;
     json_t *result;               /* last non-null result */
     char *failure;
+    GError *send_error;           /* the request was refused or not published */
     gint64 last_beat;
 } Waiter;
 
@@ -30,8 +31,10 @@ client_setup(TernRpcConn *c, amqp_connection_state_t st, gpointer data, GError *
     amqp_queue_declare(st, TERN_RPC_CHANNEL, amqp_cstring_bytes(cl->reply_q), 0, 0, 0, 0, args);
     if (tern_rpc_amqp_check(amqp_get_rpc_reply(st), "queue.declare (reply queue)", error) < 0)
         return -1;
+    /* no_ack: a reply is taken as it is delivered (the broker need not
+     * hear about each one; our own queue, no peer sees the difference) */
     amqp_basic_consume(st, TERN_RPC_CHANNEL, amqp_cstring_bytes(cl->reply_q), amqp_empty_bytes,
-                       0, 0, 0, amqp_empty_table);
+                       0, 1, 0, amqp_empty_table);
     return tern_rpc_amqp_check(amqp_get_rpc_reply(st), "basic.consume (reply queue)", error);
 }
 
@@ -39,7 +42,6 @@ static void
 client_deliver(TernRpcConn *c, const amqp_envelope_t *env, gpointer data)
 {
     TernRpcClient *cl = data;
-    tern_rpc_conn_ack_now(c, env->delivery_tag);
     TernRpcReply r;
     g_autoptr(GError) err = NULL;
     if (env->message.body.len > (size_t)cl->t->max_message_size) {
@@ -115,6 +117,37 @@ check_target(const TernRpcTarget *target, const char *method, GError **error)
     return 0;
 }
 
+/* A call whose request was sent without waiting for its confirm. */
+typedef struct {
+    TernRpcClient *cl;
+    char *msg_id;
+} CallRef;
+
+static void
+call_ref_free(gpointer p)
+{
+    CallRef *ref = p;
+    g_free(ref->msg_id);
+    g_free(ref);
+}
+
+/* The broker refused the request, or it could not be published in time:
+ * the call (if it still waits) fails with that. */
+static void
+call_failed(const GError *error, gpointer data)
+{
+    CallRef *ref = data;
+    TernRpcClient *cl = ref->cl;
+    g_mutex_lock(&cl->lock);
+    Waiter *w = g_hash_table_lookup(cl->waiters, ref->msg_id);
+    if (w && !w->done) {
+        w->send_error = g_error_copy(error);
+        w->done = TRUE;
+        g_cond_broadcast(&cl->cond);
+    }
+    g_mutex_unlock(&cl->lock);
+}
+
 json_t *
 tern_rpc_call_full(TernRpcClient *cl, const TernRpcTarget *target, json_t *context,
                    const char *method, json_t *args, double timeout,
@@ -141,7 +174,20 @@ tern_rpc_call_full(TernRpcClient *cl, const TernRpcTarget *target, json_t *conte
     g_mutex_unlock(&cl->lock);
 
     json_t *result = NULL;
-    if (tern_rpc_conn_send(cl->conn, &out, timeout, error) == 0) {
+    /* Connected: publish and wait for the reply alone (the broker's
+     * confirm comes meanwhile; a refusal fails the call through
+     * call_failed). Not connected: wait until the request is out, so that
+     * an unreachable broker is reported as such. */
+    int sent;
+    if (tern_rpc_conn_ready(cl->conn)) {
+        CallRef *ref = g_new0(CallRef, 1);
+        ref->cl = cl;
+        ref->msg_id = g_strdup(msg_id);
+        sent = tern_rpc_conn_send_nowait(cl->conn, &out, timeout, call_failed, ref, call_ref_free,
+                                         error);
+    } else
+        sent = tern_rpc_conn_send(cl->conn, &out, timeout, error);
+    if (sent == 0) {
         g_mutex_lock(&cl->lock);
         gboolean monitor_expired = FALSE;
         while (!w.done) {
@@ -172,6 +218,8 @@ tern_rpc_call_full(TernRpcClient *cl, const TernRpcTarget *target, json_t *conte
                         target->server ? target->server : "", msg_id,
                         (g_get_monotonic_time() - start) / 1e6,
                         monitor_expired ? " (no call-monitor heartbeat)" : "");
+        else if (w.send_error)
+            g_propagate_error(error, g_steal_pointer(&w.send_error));
         else if (w.failure)
             tern_rpc_failure_to_error(w.failure, error);
         else
@@ -184,6 +232,7 @@ tern_rpc_call_full(TernRpcClient *cl, const TernRpcTarget *target, json_t *conte
     if (w.result)
         json_decref(w.result);
     g_free(w.failure);
+    g_clear_error(&w.send_error);
     return result;
 }
 

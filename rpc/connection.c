@@ -7,8 +7,10 @@
  * them publish themselves while it is connected and not using the
  * connection (the io lock), which saves a thread hand-off per message — in
  * publisher-confirm mode, as oslo: a send completes when the broker has
- * confirmed the message, and unconfirmed messages are published again on the
- * next connection (receivers drop duplicates by _unique_id) — and after
+ * confirmed the message (or, sent without waiting, the connection keeps it
+ * until then and reports a refusal), and unconfirmed messages are published
+ * again on the next connection (receivers drop duplicates by _unique_id) —
+ * and after
  * any failure reconnects with back-off (rabbit_retry_interval, +
  * rabbit_retry_backoff per attempt, up to rabbit_interval_max). */
 #include <errno.h>
@@ -30,6 +32,15 @@ typedef struct {
     guint64 seq;                  /* publish sequence number awaiting its confirm */
     gboolean in_progress, done;
     GError *error;
+    /* A publish nobody waits for (tern_rpc_conn_send_nowait): the
+     * connection owns it and its copy of the message, and frees it once
+     * confirmed or failed. */
+    gboolean owned;
+    TernRpcOut copy;              /* owned: out points here */
+    gint64 deadline;              /* owned: dropped if not published by then */
+    TernRpcConnFailFunc fail;
+    gpointer fail_data;
+    GDestroyNotify fail_destroy;
 } OutReq;
 
 struct _TernRpcConn {
@@ -116,6 +127,39 @@ wake(TernRpcConn *c)
     guint64 one = 1;
     while (write(c->wake_fd, &one, sizeof(one)) < 0 && errno == EINTR)
         ;
+}
+
+static void
+owned_free(OutReq *req)
+{
+    if (req->fail_destroy)
+        req->fail_destroy(req->fail_data);
+    g_free((char *)req->copy.exchange);
+    g_free((char *)req->copy.exchange_type);
+    g_free((char *)req->copy.routing_key);
+    g_free((char *)req->copy.body);
+    g_clear_error(&req->error);
+    g_free(req);
+}
+
+/* Under lock: req is done, confirmed or failed (req->error). Its waiter is
+ * woken; an owned request reports its failure and is freed. */
+static void
+req_done(TernRpcConn *c, OutReq *req)
+{
+    req->done = TRUE;
+    if (!req->owned) {
+        g_cond_broadcast(&c->cond);
+        return;
+    }
+    if (req->error) {
+        if (req->fail)
+            req->fail(req->error, req->fail_data);
+        else
+            TERN_WARN(TERN_RPC_LOG, "%s: message to %s lost: %s", c->purpose,
+                      req->out->routing_key, req->error->message);
+    }
+    owned_free(req);
 }
 
 static void
@@ -363,6 +407,15 @@ run_pending(TernRpcConn *c)
             g_free(req);
             continue;
         }
+        if (req->owned && g_get_monotonic_time() > req->deadline) {
+            g_mutex_lock(&c->lock);
+            g_set_error(&req->error, TERN_RPC_ERROR, TERN_RPC_ERROR_CONNECT,
+                        "not published in time: RabbitMQ (%s) was not reachable",
+                        c->t->safe_url);
+            req_done(c, req);
+            g_mutex_unlock(&c->lock);
+            continue;
+        }
         GError *err = NULL;
         int rc = tern_rpc_conn_publish_now(c, req->out, &err);
         g_mutex_lock(&c->lock);
@@ -381,9 +434,8 @@ run_pending(TernRpcConn *c)
             g_mutex_unlock(&c->lock);
             continue;
         }
-        req->done = TRUE;
         req->error = err;
-        g_cond_broadcast(&c->cond);
+        req_done(c, req);
         g_mutex_unlock(&c->lock);
     }
 }
@@ -398,11 +450,11 @@ confirm(TernRpcConn *c, guint64 tag, gboolean multiple, gboolean nack)
         OutReq *req = l->data;
         if (req->seq == tag || (multiple && req->seq <= tag)) {
             g_queue_delete_link(&c->unconfirmed, l);
-            req->done = TRUE;
             if (nack)
                 g_set_error(&req->error, TERN_RPC_ERROR, TERN_RPC_ERROR_BROKER,
                             "RabbitMQ refused the message to %s (basic.nack)",
                             req->out->routing_key);
+            req_done(c, req);
         } else if (req->seq > tag)
             break;
         l = next;
@@ -640,8 +692,8 @@ io_thread(gpointer p)
             g_free(req);
             continue;
         }
-        req->done = TRUE;
         g_set_error(&req->error, TERN_RPC_ERROR, TERN_RPC_ERROR_CLOSED, "the connection is closing");
+        req_done(c, req);
     }
     g_cond_broadcast(&c->cond);
     g_mutex_unlock(&c->lock);
@@ -730,8 +782,8 @@ publish_direct(TernRpcConn *c, OutReq *req)
             req->in_progress = FALSE;
             g_queue_push_tail(&c->pending, req);
         } else {
-            req->done = TRUE;
             req->error = err;
+            req_done(c, req);
         }
         g_mutex_unlock(&c->lock);
     }
@@ -786,6 +838,48 @@ tern_rpc_conn_send(TernRpcConn *c, const TernRpcOut *out, double timeout, GError
         g_propagate_error(error, req.error);
         return -1;
     }
+    return 0;
+}
+
+gboolean
+tern_rpc_conn_ready(TernRpcConn *c)
+{
+    g_mutex_lock(&c->io);
+    gboolean ready = c->ready && !c->broken;
+    g_mutex_unlock(&c->io);
+    return ready;
+}
+
+int
+tern_rpc_conn_send_nowait(TernRpcConn *c, const TernRpcOut *out, double timeout,
+                          TernRpcConnFailFunc fail, gpointer data, GDestroyNotify destroy,
+                          GError **error)
+{
+    OutReq *req = g_new0(OutReq, 1);
+    req->owned = TRUE;
+    req->copy = *out;
+    req->copy.exchange = g_strdup(out->exchange);
+    req->copy.exchange_type = g_strdup(out->exchange_type);
+    req->copy.routing_key = g_strdup(out->routing_key);
+    req->copy.body = g_memdup2(out->body, out->len);
+    req->out = &req->copy;
+    req->deadline = g_get_monotonic_time() + (gint64)(timeout * G_USEC_PER_SEC);
+    req->fail = fail;
+    req->fail_data = data;
+    req->fail_destroy = destroy;
+    if (publish_direct(c, req))
+        return 0;   /* unconfirmed, queued again, or done (and freed) */
+    g_mutex_lock(&c->lock);
+    if (c->stop) {
+        g_mutex_unlock(&c->lock);
+        req->fail = NULL;
+        owned_free(req);
+        g_set_error(error, TERN_RPC_ERROR, TERN_RPC_ERROR_CLOSED, "the connection is closing");
+        return -1;
+    }
+    g_queue_push_tail(&c->pending, req);
+    g_mutex_unlock(&c->lock);
+    wake(c);
     return 0;
 }
 

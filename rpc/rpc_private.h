@@ -90,6 +90,22 @@ guint tern_rpc_conn_generation(TernRpcConn *c);
 /* Any thread: publish through the I/O thread and wait until it is written
  * (or the deadline passes while no broker is reachable). */
 int tern_rpc_conn_send(TernRpcConn *c, const TernRpcOut *out, double timeout, GError **error);
+/* Called (under the connection's lock: take no lock a connection call
+ * holds) when a message sent without waiting is refused or not published
+ * in time. */
+typedef void (*TernRpcConnFailFunc)(const GError *error, gpointer data);
+/* Any thread: publish (on this thread when the connection is up and no
+ * queued message is to go first, else through the I/O thread) and return
+ * without waiting for the broker's confirm. The connection keeps a copy
+ * until the broker confirms it, publishes it again after a reconnect, and
+ * calls fail (NULL: a warning is logged) if the broker refuses it or it is
+ * not published within timeout; destroy(data) when done. -1: the
+ * connection is closing. */
+int tern_rpc_conn_send_nowait(TernRpcConn *c, const TernRpcOut *out, double timeout,
+                              TernRpcConnFailFunc fail, gpointer data, GDestroyNotify destroy,
+                              GError **error);
+/* Connected and set up right now (a moment later it may not be). */
+gboolean tern_rpc_conn_ready(TernRpcConn *c);
 /* Any thread: ack delivery_tag of connection generation gen (dropped if the
  * connection was replaced meanwhile). Does not wait. */
 void tern_rpc_conn_ack(TernRpcConn *c, guint gen, guint64 delivery_tag);

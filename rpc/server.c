@@ -215,7 +215,11 @@ send_reply(TernRpcServer *srv, const char *msg_id, const char *reply_q, json_t *
     g_autofree char *body = tern_rpc_reply_encode(msg_id, result, failure, TRUE);
     TernRpcOut out = { .exchange = "", .routing_key = reply_q, .body = body, .len = strlen(body) };
     g_autoptr(GError) err = NULL;
-    if (tern_rpc_conn_send(srv->conn, &out, srv->t->rpc_response_timeout, &err) < 0)
+    /* The worker does not wait for the broker's confirm: the connection
+     * keeps the reply until then (and sends it again after a reconnect),
+     * and logs it if it is lost. */
+    if (tern_rpc_conn_send_nowait(srv->conn, &out, srv->t->rpc_response_timeout, NULL, NULL,
+                                  NULL, &err) < 0)
         TERN_WARN(TERN_RPC_LOG, "reply to %s (call %s) lost: %s", reply_q, msg_id, err->message);
 }
 
