@@ -452,15 +452,21 @@ gates_active(const TernSchedFilterCtx *ctx)
     return r->is_move && r->gates && r->arch_name;
 }
 
+/* Positions in the table (the branch-free pass knows these filters). */
+enum {
+    F_COMPUTE, F_AZ, F_IMAGE_PROPS, F_RAM, F_CORE, F_DISK, F_GUEST_OS, F_CPU,
+};
+
 static const TernSchedFilter filters[] = {
-    { "ComputeFilter", compute_filter, compute_explain, NULL },
-    { "AvailabilityZoneFilter", az_filter, az_explain, az_active },
-    { "ImagePropertiesFilter", image_props_filter, image_props_explain, image_props_active },
-    { "RamFilter", ram_filter, ram_explain, NULL },
-    { "CoreFilter", core_filter, core_explain, NULL },
-    { "DiskFilter", disk_filter, disk_explain, NULL },
-    { "GuestOSArchFilter", guest_os_filter, guest_os_explain, guest_os_active },
-    { "CpuModelFilter", cpu_filter, cpu_explain, cpu_active },
+    [F_COMPUTE] = { "ComputeFilter", compute_filter, compute_explain, NULL },
+    [F_AZ] = { "AvailabilityZoneFilter", az_filter, az_explain, az_active },
+    [F_IMAGE_PROPS] = { "ImagePropertiesFilter", image_props_filter, image_props_explain,
+                        image_props_active },
+    [F_RAM] = { "RamFilter", ram_filter, ram_explain, NULL },
+    [F_CORE] = { "CoreFilter", core_filter, core_explain, NULL },
+    [F_DISK] = { "DiskFilter", disk_filter, disk_explain, NULL },
+    [F_GUEST_OS] = { "GuestOSArchFilter", guest_os_filter, guest_os_explain, guest_os_active },
+    [F_CPU] = { "CpuModelFilter", cpu_filter, cpu_explain, cpu_active },
     { "ServerGroupAntiAffinityFilter", group_anti_affinity_filter, group_anti_affinity_explain,
       group_anti_affinity_active },
     { "ServerGroupAffinityFilter", group_affinity_filter, group_affinity_explain,
@@ -518,6 +524,8 @@ tern_sched_filter_ctx_init(TernSchedFilterCtx *ctx, const TernSchedRequest *req,
 
 /* ---- the pass ------------------------------------------------------------ */
 
+gboolean tern_sched_filter_generic = FALSE;
+
 static gboolean
 in_list(char *const *list, const char *s)
 {
@@ -542,6 +550,142 @@ tern_sched_filter_run(const GPtrArray *filters_, const TernSchedHost *hosts, gui
                       TernSchedFilterCtx *ctx, GString *reason)
 {
     return tern_sched_filter_run_raw(filters_, hosts, idx, n, ctx, reason, NULL);
+}
+
+/* ---- the branch-free pass -------------------------------------------------- */
+
+/* The pass's filters, each as its bit in a host's refusals (bit f = the
+ * f-th filter run; 0 = not run). */
+typedef struct {
+    guint32 compute, az, image, ram, core, disk, os, cpu;
+} FilterBits;
+
+/* Can the pass below run these filters for r? Only the filters it knows,
+ * no machine type (a string search) and no emulated guest (per-host CPU
+ * rules for every host). */
+static gboolean
+filter_bits(const TernSchedFilter *const *used, guint nf, const TernSchedRequest *r,
+            FilterBits *b)
+{
+    memset(b, 0, sizeof(*b));
+    if (r->machine_type || r->emulated || nf > 31)
+        return FALSE;
+    for (guint f = 0; f < nf; f++) {
+        guint32 bit = 1u << f;
+        if (used[f] < filters || used[f] >= filters + G_N_ELEMENTS(filters))
+            return FALSE;
+        switch (used[f] - filters) {
+        case F_COMPUTE: b->compute |= bit; break;
+        case F_AZ: b->az |= bit; break;
+        case F_IMAGE_PROPS: b->image |= bit; break;
+        case F_RAM: b->ram |= bit; break;
+        case F_CORE: b->core |= bit; break;
+        case F_DISK: b->disk |= bit; break;
+        case F_GUEST_OS: b->os |= bit; break;
+        case F_CPU: b->cpu |= bit; break;
+        default: return FALSE;
+        }
+    }
+    /* a filter named twice: the generic pass */
+    guint32 all = b->compute | b->az | b->image | b->ram | b->core | b->disk | b->os | b->cpu;
+    return (guint) __builtin_popcount(all) == nf;
+}
+
+static inline guint32
+bit_if(guint32 bit, gboolean cond)
+{
+    return bit & (0u - (guint32) (cond != 0));
+}
+
+/* The same verdicts and counts as running each filter in turn until one
+ * refuses (the generic loop), computed for every host without a branch
+ * that depends on the host: in a mixed fleet where a host stops was a
+ * mispredicted branch or two per host, most of the pass's time. Hosts
+ * whose CPU needs the per-host rules (another CPU family, no CPU id) take
+ * them. removed[f] counts the hosts filter f refused first. */
+static guint
+pass_branch_free(const FilterBits *b, const TernSchedHost *hosts, guint *idx, guint n,
+                 TernSchedFilterCtx *ctx, guint *removed, double *raw)
+{
+    static const guint8 family[TERN_SCHED_ARCH_N] = {
+        [TERN_CPU_ARCH_I686] = 1, [TERN_CPU_ARCH_X86_64] = 1,
+        [TERN_CPU_ARCH_PPC64] = 2, [TERN_CPU_ARCH_PPC64LE] = 2,
+    };
+    const TernSchedRequest *r = ctx->req;
+    const gint64 now = ctx->now, down_us = (gint64) ctx->down_time * G_USEC_PER_SEC;
+    const guint64 mask = r->triples_mask;
+    const gboolean arch_rule = mask && r->arch_name;
+    const guint req_family = r->arch < TERN_SCHED_ARCH_N ? family[r->arch] : 0;
+    const gboolean os_any = !r->os_checked || r->os_any_arch;
+    const gboolean cpu_on = b->cpu && r->has_cpu;
+    /* in locals: the compiler cannot keep ctx's fields in registers across
+     * the stores to idx */
+    const gint64 mem = r->memory_mb, vcpus = r->vcpus, disk = r->disk_gb;
+    const gboolean az_ok = ctx->az_ok, is_move = r->is_move, by_arch_name = r->arch_name != NULL;
+    const gboolean os_arch_ok = r->os_arch_ok;
+    const guint32 os_arch_bits = r->os_arch_bits;
+    const guint req_arch = r->arch;
+    const guint32 before_cpu = b->cpu - 1;
+    guint n_disabled = 0, n_down = 0;
+    guint32 counts[32] = { 0 };   /* by the lowest refusing bit's index; 31: none */
+    ctx->cpu_verdict[0] = CPU_PER_HOST;   /* no CPU id: the per-host rules */
+    guint m = 0;
+    for (guint i = 0; i < n; i++) {
+        const TernSchedHost *h = &hosts[idx[i]];
+        if (i + 8 < n) {
+            const char *ahead = (const char *) &hosts[idx[i + 8]];
+            __builtin_prefetch(ahead);
+            __builtin_prefetch(ahead + 64);
+        }
+        guint harch = h->arch < TERN_SCHED_ARCH_N ? h->arch : 0;
+        gboolean disabled = h->node_disabled | h->svc_disabled;
+        gboolean up = h->has_service & (now - h->last_seen_up <= down_us);
+        gboolean image_ok = !mask ||
+            (((h->triples & mask) != 0) &
+             !(arch_rule & (h->arch != req_arch) & !h->tcg_only &
+               (!req_family | (req_family != family[harch]))));
+        gboolean os_ok = os_any | (by_arch_name ? os_arch_ok
+                                                : (gboolean) ((os_arch_bits >> harch) & 1));
+        guint16 id = is_move ? h->host_cpu_id : h->guest_cpu_id;
+        guint8 v = ctx->cpu_verdict[id];
+        if (G_UNLIKELY(v == CPU_UNKNOWN)) {
+            const TernCpuCompact *c = r->is_move ? &h->host_cpu : &h->guest_cpu;
+            v = c->family != r->cpu.family ? CPU_PER_HOST
+                : cpu_gives(c, r, ctx, 0) ? CPU_PASS : CPU_FAIL;
+            ctx->cpu_verdict[id] = v;
+        }
+        guint32 fails = bit_if(b->compute, disabled | !up) | bit_if(b->az, !az_ok) |
+                        bit_if(b->image, !image_ok) |
+                        bit_if(b->ram, h->memory_used + mem > h->memory_cap) |
+                        bit_if(b->core, h->vcpus_used + vcpus > h->vcpus_cap) |
+                        bit_if(b->disk, h->disk_used + disk > h->disk_cap) |
+                        bit_if(b->os, !os_ok) | bit_if(b->cpu, cpu_on & (v == CPU_FAIL));
+        /* The CPU filter is reached (nothing before it refused) and needs
+         * the host's own rules, which count their reasons themselves. */
+        if (G_UNLIKELY(cpu_on & (v == CPU_PER_HOST)) && !(fails & before_cpu) &&
+            !cpu_filter_host(h, ctx))
+            fails |= b->cpu;
+        guint32 first = fails & (0u - fails);
+        counts[__builtin_ctz(first | 0x80000000u)]++;
+        gboolean by_compute = (first & b->compute) != 0;
+        n_disabled += by_compute & disabled;
+        n_down += by_compute & !disabled;
+        ctx->os_refused[by_arch_name ? req_arch : harch] += (first & b->os) != 0;
+        ctx->cpu_fails[id] += ((first & b->cpu) != 0) & (v == CPU_FAIL);
+        idx[m] = idx[i];
+        if (raw) {
+            double *w = &raw[(gsize) m * 3];
+            w[0] = tern_sched_free_ram_mb(h);
+            w[1] = tern_sched_free_vcpus(h);
+            w[2] = tern_sched_free_disk_mb(h);
+        }
+        m += fails == 0;
+    }
+    for (guint f = 0; f < 31; f++)
+        removed[f] += counts[f];
+    ctx->disabled += n_disabled;
+    ctx->down += n_down;
+    return m;
 }
 
 guint
@@ -593,13 +737,18 @@ tern_sched_filter_run_raw(const GPtrArray *filters_, const TernSchedHost *hosts,
     guint nf = 0;
     TernSchedFilterFunc funcs[32];
     const TernSchedFilter *used[32];
-    guint removed[32] = { 0 };
+    guint removed[32] = { 0 };   /* [31]: unused (the branch-free pass's "none") */
     for (guint f = 0; f < MIN(filters_->len, 32u); f++) {
         const TernSchedFilter *flt = filters_->pdata[f];
         if (flt->active && !flt->active(ctx))
             continue;
         used[nf] = flt;
         funcs[nf++] = flt->func;
+    }
+    FilterBits bits;
+    if (!tern_sched_filter_generic && filter_bits(used, nf, r, &bits)) {
+        n = pass_branch_free(&bits, hosts, idx, n, ctx, removed, raw);
+        goto explain;
     }
     m = 0;
     for (guint i = 0; i < n; i++) {
@@ -625,6 +774,8 @@ tern_sched_filter_run_raw(const GPtrArray *filters_, const TernSchedHost *hosts,
         } else
             removed[f]++;
     }
+    n = m;
+explain:
     for (guint f = 0; reason && f < nf; f++) {
         if (!removed[f])
             continue;
@@ -634,6 +785,5 @@ tern_sched_filter_run_raw(const GPtrArray *filters_, const TernSchedHost *hosts,
             flt->explain(ctx, detail);
         note(reason, flt->name, removed[f], detail->str);
     }
-    n = m;
     return n;
 }

@@ -78,6 +78,10 @@ const TernSchedFilter *tern_sched_filter_find(const char *name);
 /* Filters by name, in order; an unknown name is TERN_SCHED_ERROR_CONFIG. */
 GPtrArray *tern_sched_filters_from_names(const char *const *names, GError **error);
 
+/* TRUE: run every filter through its function, host by host (the
+ * reference the branch-free pass is tested against; tests only). */
+extern gboolean tern_sched_filter_generic;
+
 void tern_sched_filter_ctx_init(TernSchedFilterCtx *ctx, const TernSchedRequest *req,
                                 const TernCpuDb *cpudb, gint64 now, int down_time,
                                 const char *default_az);

@@ -395,6 +395,140 @@ test_compute_and_resources(void)
     check_set(c, request(1, 1024, 501, NULL, "{\"hw_architecture\": \"ppc64le\"}", NULL), "");
 }
 
+/* The filter pass takes a branch-free route for the common filters
+ * (sched_filter.c): on a random mixed fleet (disabled, down, full, unknown
+ * CPUs) and a range of requests and filter orders it keeps the same hosts
+ * in the same order, with the same weigher inputs, reasons and counts as
+ * running each filter in turn. */
+static void
+run_pass(const GPtrArray *filters, const TernSchedHost *hosts, guint nh,
+         const TernSchedRequest *r, gboolean generic, guint *idx, double *raw,
+         TernSchedFilterCtx *ctx, GString *why, gint64 now)
+{
+    for (guint i = 0; i < nh; i++)
+        idx[i] = i;
+    memset(ctx, 0, sizeof(*ctx));
+    tern_sched_filter_ctx_init(ctx, r, cpudb, now, 60, "nova");
+    tern_sched_filter_generic = generic;
+    guint n = tern_sched_filter_run_raw(filters, hosts, idx, nh, ctx, why, raw);
+    tern_sched_filter_generic = FALSE;
+    idx[nh] = n;   /* the count, after the survivors */
+}
+
+static void
+test_branch_free_pass(void)
+{
+    g_autoptr(TernSchedCache) c = tern_sched_cache_new();
+    const TernCpuArch X = TERN_CPU_ARCH_X86_64, P = TERN_CPU_ARCH_PPC64LE;
+    const struct { TernCpuArch arch; const char *model, *flag; gboolean kvm; TernCpuArch emu; }
+    kinds[] = {
+        { X, "Haswell-noTSX-IBRS", NULL, TRUE, 0 }, { X, "Haswell-noTSX-IBRS", "md-clear", TRUE, 0 },
+        { X, "Broadwell-noTSX-IBRS", "md-clear", TRUE, 0 }, { X, "Skylake-Client-IBRS", NULL, TRUE, 0 },
+        { X, "Icelake-Server", "md-clear", TRUE, 0 }, { P, "POWER8", NULL, TRUE, 0 },
+        { P, "POWER9", NULL, TRUE, 0 }, { X, "qemu64", NULL, FALSE, P },
+    };
+    g_autoptr(GRand) rnd = g_rand_new_with_seed(7);
+    gint64 now = g_get_real_time();
+    for (int i = 0; i < 3000; i++) {
+        guint k = (guint) g_rand_int_range(rnd, 0, G_N_ELEMENTS(kinds));
+        g_autofree char *name = g_strdup_printf("h%04d", i);
+        TernSchedHost *h = host(name, kinds[k].arch, kinds[k].model, kinds[k].flag, kinds[k].kvm,
+                                kinds[k].emu);
+        int roll = g_rand_int_range(rnd, 0, 100);
+        h->node_disabled = roll < 3;
+        h->svc_disabled = roll >= 3 && roll < 6;
+        h->has_service = roll != 6;
+        if (roll >= 7 && roll < 12)
+            h->last_seen_up = now - 120 * G_USEC_PER_SEC;
+        if (roll >= 12 && roll < 14)   /* a CPU model cpu_map did not know */
+            memset(&h->guest_cpu, 0, sizeof(h->guest_cpu));
+        if (roll >= 14 && roll < 16)
+            memset(&h->host_cpu, 0, sizeof(h->host_cpu));
+        h->memory_used = g_rand_int_range(rnd, 0, 32769);
+        h->vcpus_used = g_rand_int_range(rnd, 0, 17);
+        h->disk_used = g_rand_int_range(rnd, 0, 501);
+        tern_sched_cache_put(c, h, FALSE);
+    }
+    g_autoptr(TernDbInstance) inst = tern_db_instance_new();
+    inst->uuid = g_strdup("11111111-2222-4333-8444-555555555555");
+    inst->host = g_strdup("h0001");
+    inst->arch = g_strdup("x86_64");
+    inst->guest_cpu = g_strdup("{\"arch\": \"x86_64\", \"mode\": \"custom\", "
+                               "\"model\": \"Skylake-Client-IBRS\", \"features\": []}");
+    inst->image_properties = g_strdup("{}");
+    g_autoptr(GPtrArray) reqs = g_ptr_array_new_with_free_func(
+        (GDestroyNotify) tern_sched_request_free);
+    g_ptr_array_add(reqs, request(1, 512, 1, NULL, NULL, NULL));
+    g_ptr_array_add(reqs, request(1, 512, 1, "{\"tern:cpu_flags\": \"+md-clear\"}",
+                                  "{\"hw_architecture\": \"x86_64\"}", NULL));
+    g_ptr_array_add(reqs, request(1, 512, 1, "{\"tern:cpu_model\": \"POWER9\"}",
+                                  "{\"hw_architecture\": \"ppc64le\"}", NULL));
+    g_ptr_array_add(reqs, request(1, 512, 1, "{\"trait:HW_CPU_X86_AVX512F\": \"forbidden\", "
+                                  "\"tern:cpu_flags\": \"+md-clear\"}", NULL, NULL));
+    g_ptr_array_add(reqs, request(4, 20000, 100, "{\"tern:cpu_model\": \"Skylake-Client-IBRS\"}",
+                                  NULL, NULL));
+    g_ptr_array_add(reqs, request(1, 512, 1, NULL, "{\"os_distro\": \"win10\"}", NULL));
+    g_ptr_array_add(reqs, request(1, 512, 1, NULL, "{\"os_distro\": \"win10\", "
+                                  "\"hw_architecture\": \"ppc64le\"}", NULL));
+    g_ptr_array_add(reqs, request(1, 512, 1, NULL, "{\"os_distro\": \"no-such-os\"}", NULL));
+    g_ptr_array_add(reqs, request(1, 512, 1, NULL, "{\"hw_architecture\": \"ppc64le\", "
+                                  "\"img_hv_type\": \"kvm\"}", NULL));
+    g_ptr_array_add(reqs, request(2, 4096, 10, NULL, NULL,
+                                  "{\"availability_zone\": \"elsewhere\"}"));
+    g_ptr_array_add(reqs, request(1, 512, 1, NULL, "{\"hw_emulation_architecture\": \"ppc64le\"}",
+                                  NULL));
+    TernSchedRequest *mv = request(1, 512, 1, NULL, NULL, NULL);
+    g_autoptr(GError) err = NULL;
+    g_assert_cmpint(tern_sched_request_set_move(mv, cpudb, inst, NULL, &err), ==, 0);
+    g_ptr_array_add(reqs, mv);
+
+    const char *orders[][9] = {
+        { "ComputeFilter", "AvailabilityZoneFilter", "ImagePropertiesFilter", "RamFilter",
+          "CoreFilter", "DiskFilter", "GuestOSArchFilter", "CpuModelFilter", NULL },
+        { "CpuModelFilter", "RamFilter", "GuestOSArchFilter", "ComputeFilter", "DiskFilter",
+          "ImagePropertiesFilter", "CoreFilter", "AvailabilityZoneFilter", NULL },
+        { "DiskFilter", "CpuModelFilter", "ComputeFilter", NULL },
+    };
+    tern_sched_cache_read_lock(c);
+    guint nh;
+    const TernSchedHost *hosts = tern_sched_cache_hosts(c, &nh);
+    g_autofree guint *idx_a = g_new(guint, nh + 1), *idx_b = g_new(guint, nh + 1);
+    g_autofree double *raw_a = g_new0(double, nh * 3), *raw_b = g_new0(double, nh * 3);
+    g_autofree TernSchedFilterCtx *ca = g_new0(TernSchedFilterCtx, 1);
+    g_autofree TernSchedFilterCtx *cb = g_new0(TernSchedFilterCtx, 1);
+    guint distinct_counts = 0;
+    for (guint o = 0; o < G_N_ELEMENTS(orders); o++) {
+        g_autoptr(GPtrArray) filters = tern_sched_filters_from_names(orders[o], &err);
+        g_assert_no_error(err);
+        for (guint q = 0; q < reqs->len; q++) {
+            const TernSchedRequest *r = reqs->pdata[q];
+            g_autoptr(GString) wa = g_string_new(NULL), wb = g_string_new(NULL);
+            run_pass(filters, hosts, nh, r, TRUE, idx_a, raw_a, ca, wa, now);
+            run_pass(filters, hosts, nh, r, FALSE, idx_b, raw_b, cb, wb, now);
+            g_test_message("order %u request %u: %u hosts; %s", o, q, idx_a[nh], wa->str);
+            g_assert_cmpuint(idx_a[nh], ==, idx_b[nh]);
+            g_assert_cmpmem(idx_a, idx_a[nh] * sizeof(guint), idx_b, idx_b[nh] * sizeof(guint));
+            g_assert_cmpmem(raw_a, idx_a[nh] * 3 * sizeof(double), raw_b,
+                            idx_b[nh] * 3 * sizeof(double));
+            g_assert_cmpstr(wa->str, ==, wb->str);
+            g_assert_cmpuint(ca->disabled, ==, cb->disabled);
+            g_assert_cmpuint(ca->down, ==, cb->down);
+            g_assert_cmpmem(ca->os_refused, sizeof(ca->os_refused), cb->os_refused,
+                            sizeof(cb->os_refused));
+            g_assert_cmpmem(ca->missing, sizeof(ca->missing), cb->missing, sizeof(cb->missing));
+            g_assert_cmpuint(ca->cpu_other_family + ca->cpu_generation + ca->cpu_vendor +
+                             ca->cpu_forbidden + ca->cpu_older + ca->cpu_tcg + ca->cpu_tcg_unknown,
+                             ==, cb->cpu_other_family + cb->cpu_generation + cb->cpu_vendor +
+                             cb->cpu_forbidden + cb->cpu_older + cb->cpu_tcg + cb->cpu_tcg_unknown);
+            if (idx_a[nh] > 0 && idx_a[nh] < nh && strstr(wa->str, ";"))
+                distinct_counts++;
+        }
+    }
+    tern_sched_cache_read_unlock(c);
+    /* the fleet and requests exercise more than one refusing filter at once */
+    g_assert_cmpuint(distinct_counts, >, 10);
+}
+
 /* ---- selection ----------------------------------------------------------- */
 
 typedef struct {
@@ -699,6 +833,7 @@ main(int argc, char **argv)
     g_test_add_func("/scheduler/filter/host-lists", test_host_lists);
     g_test_add_func("/scheduler/filter/compute-resources", test_compute_and_resources);
     g_test_add_func("/scheduler/filter/move", test_move);
+    g_test_add_func("/scheduler/filter/branch-free-pass", test_branch_free_pass);
     g_test_add_func("/scheduler/select/spread-stack-lost-claim", test_select_spread_stack);
     g_test_add_func("/scheduler/select/capacity", test_select_capacity);
     g_test_add_func("/scheduler/select/no-valid-host-reason", test_no_valid_host_reason);
