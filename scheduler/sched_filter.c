@@ -1,4 +1,5 @@
-/* sched_filter.c: the filters, their table, and the pass that runs them. */
+/* sched_filter.c: the filters, their table, and the pass that runs them
+ * (branch-free for the common filters, filter by filter for the rest). */
 #include "scheduler/sched_filter.h"
 
 #include <string.h>
