@@ -555,6 +555,18 @@ tern_sched_filter_run(const GPtrArray *filters_, const TernSchedHost *hosts, gui
 
 /* ---- the branch-free pass -------------------------------------------------- */
 
+/* The fields the filters and weighers read span two cache lines of a host:
+ * ask for a later host's ahead of time. */
+static inline void
+prefetch_ahead(const TernSchedHost *hosts, const guint *idx, guint i, guint n)
+{
+    if (i + 8 < n) {
+        const char *ahead = (const char *) &hosts[idx[i + 8]];
+        __builtin_prefetch(ahead);
+        __builtin_prefetch(ahead + 64);
+    }
+}
+
 /* The pass's filters, each as its bit in a host's refusals (bit f = the
  * f-th filter run; 0 = not run). */
 typedef struct {
@@ -633,11 +645,7 @@ pass_branch_free(const FilterBits *b, const TernSchedHost *hosts, guint *idx, gu
     guint m = 0;
     for (guint i = 0; i < n; i++) {
         const TernSchedHost *h = &hosts[idx[i]];
-        if (i + 8 < n) {
-            const char *ahead = (const char *) &hosts[idx[i + 8]];
-            __builtin_prefetch(ahead);
-            __builtin_prefetch(ahead + 64);
-        }
+        prefetch_ahead(hosts, idx, i, n);
         guint harch = h->arch < TERN_SCHED_ARCH_N ? h->arch : 0;
         gboolean disabled = h->node_disabled | h->svc_disabled;
         gboolean up = h->has_service & (now - h->last_seen_up <= down_us);
@@ -754,13 +762,7 @@ tern_sched_filter_run_raw(const GPtrArray *filters_, const TernSchedHost *hosts,
     m = 0;
     for (guint i = 0; i < n; i++) {
         const TernSchedHost *h = &hosts[idx[i]];
-        /* The fields the filters and weighers read span two cache lines of
-         * a host; ask for a later host's ahead of time. */
-        if (i + 8 < n) {
-            const char *ahead = (const char *) &hosts[idx[i + 8]];
-            __builtin_prefetch(ahead);
-            __builtin_prefetch(ahead + 64);
-        }
+        prefetch_ahead(hosts, idx, i, n);
         guint f = 0;
         while (f < nf && funcs[f](h, ctx))
             f++;

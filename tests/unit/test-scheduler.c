@@ -395,6 +395,21 @@ test_compute_and_resources(void)
     check_set(c, request(1, 1024, 501, NULL, "{\"hw_architecture\": \"ppc64le\"}", NULL), "");
 }
 
+/* An x86_64 instance on host with a Skylake-Client-IBRS guest CPU (a
+ * live migration's source). */
+static TernDbInstance *
+skylake_guest(const char *host, const char *image_properties)
+{
+    TernDbInstance *inst = tern_db_instance_new();
+    inst->uuid = g_strdup("11111111-2222-4333-8444-555555555555");
+    inst->host = g_strdup(host);
+    inst->arch = g_strdup("x86_64");
+    inst->guest_cpu = g_strdup("{\"arch\": \"x86_64\", \"mode\": \"custom\", "
+                               "\"model\": \"Skylake-Client-IBRS\", \"features\": []}");
+    inst->image_properties = g_strdup(image_properties);
+    return inst;
+}
+
 /* The filter pass takes a branch-free route for the common filters
  * (sched_filter.c): on a random mixed fleet (disabled, down, full, unknown
  * CPUs) and a range of requests and filter orders it keeps the same hosts
@@ -449,13 +464,7 @@ test_branch_free_pass(void)
         h->disk_used = g_rand_int_range(rnd, 0, 501);
         tern_sched_cache_put(c, h, FALSE);
     }
-    g_autoptr(TernDbInstance) inst = tern_db_instance_new();
-    inst->uuid = g_strdup("11111111-2222-4333-8444-555555555555");
-    inst->host = g_strdup("h0001");
-    inst->arch = g_strdup("x86_64");
-    inst->guest_cpu = g_strdup("{\"arch\": \"x86_64\", \"mode\": \"custom\", "
-                               "\"model\": \"Skylake-Client-IBRS\", \"features\": []}");
-    inst->image_properties = g_strdup("{}");
+    g_autoptr(TernDbInstance) inst = skylake_guest("h0001", "{}");
     g_autoptr(GPtrArray) reqs = g_ptr_array_new_with_free_func(
         (GDestroyNotify) tern_sched_request_free);
     g_ptr_array_add(reqs, request(1, 512, 1, NULL, NULL, NULL));
@@ -728,13 +737,7 @@ test_move(void)
 {
     g_autoptr(TernSchedCache) c = fleet();
     /* A guest booted on skl with a Skylake-Client-IBRS guest CPU. */
-    g_autoptr(TernDbInstance) inst = tern_db_instance_new();
-    inst->uuid = g_strdup("11111111-2222-4333-8444-555555555555");
-    inst->host = g_strdup("skl");
-    inst->arch = g_strdup("x86_64");
-    inst->guest_cpu = g_strdup("{\"arch\": \"x86_64\", \"mode\": \"custom\", "
-                               "\"model\": \"Skylake-Client-IBRS\", \"features\": []}");
-    inst->image_properties = g_strdup("{\"hw_machine_type\": \"q35\"}");
+    g_autoptr(TernDbInstance) inst = skylake_guest("skl", "{\"hw_machine_type\": \"q35\"}");
     TernSchedRequest *r = request(1, 512, 1, NULL, NULL, NULL);
     g_autoptr(GError) err = NULL;
     g_assert_cmpint(tern_sched_request_set_move(r, cpudb, inst, NULL, &err), ==, 0);
