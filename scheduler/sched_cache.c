@@ -1,30 +1,48 @@
-/* sched_cache.c: the in-memory host set: one contiguous array of hosts
- * (filters stream through it), a name index, a read-write lock. */
+/* sched_cache.c: the in-memory host set: one contiguous, 64-byte aligned
+ * array of hosts (filters stream through it, one cache line per host), a
+ * name index, a read-write lock. */
 #include "scheduler/sched_cache.h"
 
 #include <string.h>
 
 struct _TernSchedCache {
     GRWLock lock;
-    GArray *hosts;           /* TernSchedHost, by value */
+    TernSchedHost *hosts;    /* by value, len of cap used (g_aligned_alloc0) */
+    guint len, cap;
     GHashTable *index;       /* host name (borrowed from the host) -> position + 1 */
 };
-
-static void
-clear_host(gpointer p)
-{
-    tern_sched_host_clear(p);
-}
 
 TernSchedCache *
 tern_sched_cache_new(void)
 {
     TernSchedCache *c = g_new0(TernSchedCache, 1);
     g_rw_lock_init(&c->lock);
-    c->hosts = g_array_new(FALSE, TRUE, sizeof(TernSchedHost));
-    g_array_set_clear_func(c->hosts, clear_host);
     c->index = g_hash_table_new(g_str_hash, g_str_equal);
     return c;
+}
+
+static void
+clear_hosts(TernSchedCache *c)
+{
+    for (guint i = 0; i < c->len; i++)
+        tern_sched_host_clear(&c->hosts[i]);
+    c->len = 0;
+}
+
+/* Room for n hosts (what is there moves; the index keys are the hosts'
+ * name strings, which do not). */
+static void
+reserve(TernSchedCache *c, guint n)
+{
+    if (n <= c->cap)
+        return;
+    guint cap = MAX(MAX(c->cap * 2, 16u), n);
+    TernSchedHost *hosts = g_aligned_alloc0(cap, sizeof(TernSchedHost), G_ALIGNOF(TernSchedHost));
+    if (c->len)
+        memcpy(hosts, c->hosts, (gsize) c->len * sizeof(TernSchedHost));
+    g_aligned_free(c->hosts);
+    c->hosts = hosts;
+    c->cap = cap;
 }
 
 void
@@ -33,7 +51,8 @@ tern_sched_cache_free(TernSchedCache *c)
     if (!c)
         return;
     g_hash_table_unref(c->index);
-    g_array_unref(c->hosts);
+    clear_hosts(c);
+    g_aligned_free(c->hosts);
     g_rw_lock_clear(&c->lock);
     g_free(c);
 }
@@ -53,8 +72,8 @@ tern_sched_cache_read_unlock(TernSchedCache *c)
 TernSchedHost *
 tern_sched_cache_hosts(TernSchedCache *c, guint *n)
 {
-    *n = c->hosts->len;
-    return (TernSchedHost *) c->hosts->data;
+    *n = c->len;
+    return c->hosts;
 }
 
 static void
@@ -63,7 +82,7 @@ put_locked(TernSchedCache *c, TernSchedHost *h, gboolean keep_service)
     tern_sched_host_set_cpu_ids(h);
     guint pos = GPOINTER_TO_UINT(g_hash_table_lookup(c->index, h->host));
     if (pos) {
-        TernSchedHost *old = &g_array_index(c->hosts, TernSchedHost, pos - 1);
+        TernSchedHost *old = &c->hosts[pos - 1];
         if (keep_service) {
             h->has_service = old->has_service;
             h->svc_disabled = old->svc_disabled;
@@ -74,11 +93,12 @@ put_locked(TernSchedCache *c, TernSchedHost *h, gboolean keep_service)
         *old = *h;
         g_hash_table_insert(c->index, old->host, GUINT_TO_POINTER(pos));
     } else {
-        g_array_append_vals(c->hosts, h, 1);
-        TernSchedHost *added = &g_array_index(c->hosts, TernSchedHost, c->hosts->len - 1);
-        g_hash_table_insert(c->index, added->host, GUINT_TO_POINTER(c->hosts->len));
+        reserve(c, c->len + 1);
+        TernSchedHost *added = &c->hosts[c->len++];
+        *added = *h;
+        g_hash_table_insert(c->index, added->host, GUINT_TO_POINTER(c->len));
     }
-    g_free(h);   /* its fields now live in the array */
+    g_aligned_free(h);   /* its fields now live in the array */
 }
 
 void
@@ -95,17 +115,17 @@ tern_sched_cache_remove(TernSchedCache *c, const char *host)
     g_rw_lock_writer_lock(&c->lock);
     guint pos = GPOINTER_TO_UINT(g_hash_table_lookup(c->index, host));
     if (pos) {
-        TernSchedHost *old = &g_array_index(c->hosts, TernSchedHost, pos - 1);
+        TernSchedHost *old = &c->hosts[pos - 1];
         g_hash_table_remove(c->index, old->host);
-        guint last = c->hosts->len - 1;
+        guint last = c->len - 1;
         tern_sched_host_clear(old);
         if (pos - 1 != last) {
             /* Move the last host into the hole. */
-            *old = g_array_index(c->hosts, TernSchedHost, last);
-            memset(&g_array_index(c->hosts, TernSchedHost, last), 0, sizeof(TernSchedHost));
+            *old = c->hosts[last];
             g_hash_table_insert(c->index, old->host, GUINT_TO_POINTER(pos));
         }
-        g_array_set_size(c->hosts, last);
+        memset(&c->hosts[last], 0, sizeof(TernSchedHost));
+        c->len = last;
     }
     g_rw_lock_writer_unlock(&c->lock);
     return pos != 0;
@@ -116,9 +136,8 @@ tern_sched_cache_replace_all(TernSchedCache *c, GPtrArray *hosts)
 {
     g_rw_lock_writer_lock(&c->lock);
     g_hash_table_remove_all(c->index);
-    g_array_set_size(c->hosts, 0);
-    g_array_set_size(c->hosts, hosts->len);
-    g_array_set_size(c->hosts, 0);   /* keeps the allocation */
+    clear_hosts(c);
+    reserve(c, hosts->len);
     for (guint i = 0; i < hosts->len; i++) {
         put_locked(c, hosts->pdata[i], FALSE);
         hosts->pdata[i] = NULL;
@@ -132,7 +151,7 @@ tern_sched_cache_update(TernSchedCache *c, const char *host, TernSchedHostFunc f
     g_rw_lock_writer_lock(&c->lock);
     guint pos = GPOINTER_TO_UINT(g_hash_table_lookup(c->index, host));
     if (pos)
-        fn(&g_array_index(c->hosts, TernSchedHost, pos - 1), data);
+        fn(&c->hosts[pos - 1], data);
     g_rw_lock_writer_unlock(&c->lock);
     return pos != 0;
 }
@@ -141,7 +160,7 @@ guint
 tern_sched_cache_size(TernSchedCache *c)
 {
     g_rw_lock_reader_lock(&c->lock);
-    guint n = c->hosts->len;
+    guint n = c->len;
     g_rw_lock_reader_unlock(&c->lock);
     return n;
 }
@@ -154,7 +173,7 @@ tern_sched_cache_update_many(TernSchedCache *c, const char *const *hosts, gpoint
     for (guint i = 0; i < n; i++) {
         guint pos = GPOINTER_TO_UINT(g_hash_table_lookup(c->index, hosts[i]));
         if (pos)
-            fn(&g_array_index(c->hosts, TernSchedHost, pos - 1), datas[i]);
+            fn(&c->hosts[pos - 1], datas[i]);
     }
     g_rw_lock_writer_unlock(&c->lock);
 }

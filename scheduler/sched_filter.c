@@ -555,16 +555,13 @@ tern_sched_filter_run(const GPtrArray *filters_, const TernSchedHost *hosts, gui
 
 /* ---- the branch-free pass -------------------------------------------------- */
 
-/* The fields the filters and weighers read span two cache lines of a host:
- * ask for a later host's ahead of time. */
+/* What the filters and weighers read of a host is its first cache line
+ * (sched_host.h): ask for a later host's ahead of time. */
 static inline void
 prefetch_ahead(const TernSchedHost *hosts, const guint *idx, guint i, guint n)
 {
-    if (i + 8 < n) {
-        const char *ahead = (const char *) &hosts[idx[i + 8]];
-        __builtin_prefetch(ahead);
-        __builtin_prefetch(ahead + 64);
-    }
+    if (i + 8 < n)
+        __builtin_prefetch(&hosts[idx[i + 8]]);
 }
 
 /* The pass's filters, each as its bit in a host's refusals (bit f = the

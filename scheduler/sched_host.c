@@ -31,7 +31,7 @@ tern_sched_vm_from_name(const char *name)
 TernSchedHost *
 tern_sched_host_new(void)
 {
-    return g_new0(TernSchedHost, 1);
+    return g_aligned_alloc0(1, sizeof(TernSchedHost), G_ALIGNOF(TernSchedHost));
 }
 
 void
@@ -54,7 +54,7 @@ tern_sched_host_free(TernSchedHost *h)
     if (!h)
         return;
     tern_sched_host_clear(h);
-    g_free(h);
+    g_aligned_free(h);
 }
 
 gboolean
@@ -223,9 +223,9 @@ tern_sched_host_set_node(TernSchedHost *h, const TernCpuDb *cpudb, const TernDbC
     h->ram_ratio = n->ram_allocation_ratio;
     h->disk_ratio = n->disk_allocation_ratio;
     tern_sched_host_finish(h);
-    h->vcpus_used = n->vcpus_used;
-    h->memory_used = n->memory_mb_used;
-    h->disk_used = n->local_gb_used;
+    h->vcpus_used = tern_sched_clamp32(n->vcpus_used);
+    h->memory_used = tern_sched_clamp32(n->memory_mb_used);
+    h->disk_used = tern_sched_clamp32(n->local_gb_used);
 
     g_autoptr(GError) err = NULL;
     if (n->guest_cpu_model &&
@@ -286,12 +286,13 @@ tern_sched_host_set_tcg_models(TernSchedHost *h, const TernCpuDb *cpudb,
 void
 tern_sched_host_finish(TernSchedHost *h)
 {
-    h->vcpus_cap = capacity(h->vcpus, h->reserved_vcpus, h->cpu_ratio);
-    h->memory_cap = capacity(h->memory_mb, h->reserved_memory_mb, h->ram_ratio);
-    h->disk_cap = capacity(h->local_gb, h->reserved_disk_gb, h->disk_ratio);
-    h->memory_free_base = h->memory_mb - h->reserved_memory_mb;
+    h->vcpus_cap = tern_sched_clamp32(capacity(h->vcpus, h->reserved_vcpus, h->cpu_ratio));
+    h->memory_cap = tern_sched_clamp32(capacity(h->memory_mb, h->reserved_memory_mb,
+                                                h->ram_ratio));
+    h->disk_cap = tern_sched_clamp32(capacity(h->local_gb, h->reserved_disk_gb, h->disk_ratio));
+    h->memory_free_base = tern_sched_clamp32(h->memory_mb - h->reserved_memory_mb);
     h->vcpus_ratio_total = (double) h->vcpus * h->cpu_ratio;
-    h->disk_free_base = h->local_gb - h->reserved_disk_gb;
+    h->disk_free_base = tern_sched_clamp32(h->local_gb - h->reserved_disk_gb);
 }
 
 void

@@ -26,10 +26,12 @@ tern_sched_triple_bit(guint arch, guint hv, guint vm)
 int tern_sched_hv_from_name(const char *name);   /* -1 if NULL */
 int tern_sched_vm_from_name(const char *name);   /* -1 if NULL */
 
-/* Fields in the order the filters and weighers read them (the cache keeps
- * hosts in one contiguous array, so a pass streams through memory): the
- * first 64 bytes and the compact CPU are all a decision reads of most
- * hosts. */
+/* The first 64 bytes hold all that a filter pass and the weighers read of
+ * most hosts, and the cache keeps hosts in one 64-byte aligned array (each
+ * host a whole number of cache lines), so a pass reads one cache line per
+ * host: usage and capacities in 32 bits (MB, GB and vCPUs: up to 2 PB of
+ * RAM per host; larger values are clamped, tern_sched_clamp32), the guest
+ * types in a 32-bit mask. */
 typedef struct {
     /* ComputeFilter, ImagePropertiesFilter */
     guint8 arch;                /* TernCpuArch of the host */
@@ -41,18 +43,19 @@ typedef struct {
      * fleet (tern_sched_cpu_id; 0 = none): CpuModelFilter decides once per
      * distinct CPU and request, and reads only these for most hosts. */
     guint16 guest_cpu_id, host_cpu_id;
+    guint32 triples;            /* supported_instances, tern_sched_triple_bit() */
     gint64 last_seen_up;        /* service heartbeat, µs since the epoch */
-    guint64 triples;            /* supported_instances, tern_sched_triple_bit() */
     /* Ram/Core/DiskFilter and the weighers. Capacity = (total - reserved) *
      * ratio, as claims count it (tern_sched_host_finish). */
-    gint64 memory_used, memory_cap;
-    gint64 vcpus_used, vcpus_cap;
-    gint64 disk_used, disk_cap;
+    gint32 memory_used, memory_cap;
+    gint32 vcpus_used, vcpus_cap;
+    gint32 disk_used, disk_cap;
     /* Weighers (Nova's HostState): free RAM = memory_free_base - used, free
      * vCPUs = vcpus_ratio_total - used, free disk = (disk_free_base - used) GB. */
-    gint64 memory_free_base;    /* memory_mb - reserved_memory_mb */
+    gint32 memory_free_base;    /* memory_mb - reserved_memory_mb */
+    gint32 disk_free_base;      /* local_gb - reserved_disk_gb */
     double vcpus_ratio_total;   /* vcpus * cpu_ratio */
-    gint64 disk_free_base;      /* local_gb - reserved_disk_gb */
+    /* ---- 64 bytes: the rest is read for few hosts ---- */
     /* CpuModelFilter: the guest CPU the host offers (new boots), compact.
      * family 0 = unknown. */
     TernCpuCompact guest_cpu;
@@ -79,8 +82,21 @@ typedef struct {
      * change with the same fingerprint is a claim or release, applied
      * from the usage columns alone (sched_sync.c). */
     char inventory_fp[33];
-} TernSchedHost;
+} __attribute__((aligned(64))) TernSchedHost;
 
+G_STATIC_ASSERT(G_STRUCT_OFFSET(TernSchedHost, vcpus_ratio_total) + sizeof(double) <= 64);
+G_STATIC_ASSERT(sizeof(TernSchedHost) % 64 == 0);
+/* Every guest type has its bit in the host's 32-bit mask. */
+G_STATIC_ASSERT(TERN_SCHED_ARCH_N * TERN_SCHED_HV_N * TERN_SCHED_VM_N <= 32);
+
+/* A count of MB, GB or vCPUs as the host keeps it. */
+static inline gint32
+tern_sched_clamp32(gint64 v)
+{
+    return v > G_MAXINT32 ? G_MAXINT32 : v < G_MININT32 ? G_MININT32 : (gint32) v;
+}
+
+/* Hosts are 64-byte aligned (tern_sched_host_free frees them). */
 TernSchedHost *tern_sched_host_new(void);
 void tern_sched_host_free(TernSchedHost *h);
 /* Free what h points to (not h itself). */

@@ -57,9 +57,9 @@ consume(TernSchedHost *h, gpointer data)
     const TernSchedRequest *r = c->r;
     if (h->generation != c->generation)
         return;
-    h->vcpus_used += r->vcpus;
-    h->memory_used += r->memory_mb;
-    h->disk_used += r->disk_gb;
+    h->vcpus_used = tern_sched_clamp32(h->vcpus_used + r->vcpus);
+    h->memory_used = tern_sched_clamp32(h->memory_used + r->memory_mb);
+    h->disk_used = tern_sched_clamp32(h->disk_used + r->disk_gb);
 }
 
 /* A claim was refused: our copy of the host is stale. Treat it as full

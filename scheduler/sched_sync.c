@@ -122,9 +122,9 @@ apply_usage(TernSchedHost *h, gpointer data)
         us->applied = TRUE;
         return;
     }
-    h->vcpus_used = us->vcpus_used;
-    h->memory_used = us->memory_mb_used;
-    h->disk_used = us->local_gb_used;
+    h->vcpus_used = tern_sched_clamp32(us->vcpus_used);
+    h->memory_used = tern_sched_clamp32(us->memory_mb_used);
+    h->disk_used = tern_sched_clamp32(us->local_gb_used);
     h->generation = us->generation;
     us->applied = TRUE;
 }

@@ -29,7 +29,7 @@ typedef struct {
 static inline double
 tern_sched_free_ram_mb(const TernSchedHost *h)
 {
-    return (double) (h->memory_free_base - h->memory_used);
+    return (double) ((gint64) h->memory_free_base - h->memory_used);
 }
 static inline double
 tern_sched_free_vcpus(const TernSchedHost *h)
@@ -39,7 +39,7 @@ tern_sched_free_vcpus(const TernSchedHost *h)
 static inline double
 tern_sched_free_disk_mb(const TernSchedHost *h)
 {
-    return (double) (h->disk_free_base - h->disk_used) * 1024.0;
+    return (double) ((gint64) h->disk_free_base - h->disk_used) * 1024.0;
 }
 
 /* Weigh hosts[idx[0..n)] and write the best min(k, n) to out, best first
