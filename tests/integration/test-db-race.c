@@ -137,6 +137,10 @@ test_race(void)
 
     pid_t pids[PROCS];
     char *paths[PROCS];
+    /* Each child's random seed: distinct for every child (a seed from pid
+     * and clock could be the same for two children, which then drew the
+     * same consumer uuids and released each other's claims). */
+    guint32 seed_base = g_random_int();
     fflush(NULL);
     for (int k = 0; k < PROCS; k++) {
         paths[k] = g_strdup_printf("%s/child-%d", dir, k);
@@ -145,7 +149,7 @@ test_race(void)
         if (pids[k] == 0) {
             /* The forked children share the parent's random state: without
              * this they would all draw the same consumer uuids. */
-            g_random_set_seed((guint32) getpid() ^ (guint32) g_get_real_time());
+            g_random_set_seed(seed_base + (guint32) k * 2654435761u);
             _exit(child(url, k, paths[k]));
         }
     }
