@@ -67,6 +67,7 @@ EXTRA_DIST += bench/compute
 # in each of two real libvirt hosts (tests/e2e/migration_world.py)
 TESTS += tests/e2e/test-live-migration-e2e.py tests/e2e/test-live-migration-failures-e2e.py
 EXTRA_DIST += tests/e2e/test-live-migration-e2e.py tests/e2e/migration_world.py \
+	tests/integration/host_lease.py \
 	tests/e2e/test-live-migration-failures-e2e.py
 # bench/migration: live migration by tern (through the conductor) vs plain
 # `virsh migrate --live --p2p`, same guest and hosts (needs root + services)

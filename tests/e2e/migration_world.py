@@ -37,8 +37,9 @@ w.kill_libvirtd(name) / w.start_libvirtd(name), w.virsh(name, *args),
 w.hosts[name] = {"addr", "uri", "dir"}, w.other(host), w.tap (conductor_env.Tap).
 Memory defaults: x86_64 256 MiB, ppc64le 512 MiB. Needs root (namespaces),
 TERN_TEST_TRANSPORT_URL and TERN_TEST_DB_URL; guest assets in
-$TERN_TEST_ASSETS (default /var/cache/tern-test-assets). A world started
-its hosts only if they were not running, and stops only those."""
+$TERN_TEST_ASSETS (default /var/cache/tern-test-assets). A world leases its
+hosts (host_lease: no other test uses them meanwhile), starts them if they
+were not running, and then stops only those."""
 import os
 import re
 import signal
@@ -51,6 +52,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.environ.get("TERN_SRCDIR", os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
 import conductor_env as env  # noqa: E402
+import host_lease  # noqa: E402
 
 ASSETS = os.environ.get("TERN_TEST_ASSETS", "/var/cache/tern-test-assets")
 HOSTS_SCRIPT = os.path.join(SRC, "scripts", "hosts")
@@ -100,6 +102,7 @@ class MigrationWorld:
         self.owned = set()      # domains clean() removes from the hosts
         self._watchers = {}
         self.started_hosts = False
+        self.lease = host_lease.lease(self.names)
         try:
             self._start(conductor_opts, compute_extra)
         except BaseException:
@@ -377,7 +380,8 @@ class MigrationWorld:
                     self.virsh(n, "undefine", u, "--nvram")
         self.world.clean(keep=keep)
         if self.started_hosts:
-            subprocess.run([HOSTS_SCRIPT, "stop"], capture_output=True, timeout=120)
+            subprocess.run([HOSTS_SCRIPT, "stop"] + self.names, capture_output=True, timeout=120)
+        host_lease.release(self.lease)
 
 
 def _connect(url):

@@ -60,6 +60,7 @@ sys.path.insert(0, os.path.join(SRCDIR, "tests", "integration"))
 from compute_peer import *  # noqa: E402,F401,F403
 from compute_peer import peer, objects, api, ctx, tmp, URL, EXCHANGE, DAEMON  # noqa: E402
 from compute_peer import virsh, counts  # noqa: E402
+import host_lease  # noqa: E402
 
 LIBVIRT = os.environ["TERN_TEST_LIBVIRT_URI"]
 images = os.path.join(tmp, "images")
@@ -110,8 +111,8 @@ try:
     conf = real_conf(host, LIBVIRT, inst_path)
     d = start_daemon(conf)
     daemons.append(d)
-    if not ok(wait_for("compute_node_report", lambda kw: kw["host"] == host, START_TIMEOUT)
-              is not None,
+    if not ok(wait_for("compute_node_report", lambda kw: kw["host"] == host, START_TIMEOUT,
+                       alive=d) is not None,
               "tern-compute on a real libvirtd reports its node"):
         raise SystemExit("no report")
     for arch, mem in (("x86_64", 256), ("ppc64le", 512)):
@@ -145,6 +146,7 @@ try:
     sdir = os.environ.get("TERN_SERVICES_DIR", "/tmp/tern-services")
     hosts_script = os.path.join(SRCDIR, "scripts", "hosts")
     env_file = os.path.join(sdir, "hosts.env")
+    lease = host_lease.lease(["hosta", "hostb"])   # no other test on them meanwhile
     had = os.path.exists(env_file) and "HOSTA" in open(env_file).read() and \
         "HOSTB" in open(env_file).read()
     r = subprocess.run([hosts_script, "start", "hosta", "hostb"], capture_output=True, text=True)
@@ -172,8 +174,9 @@ try:
 
     pa = start_host_daemon("hosta")
     pb = start_host_daemon("hostb")
-    for n in ("hosta", "hostb"):
-        rep = wait_for("compute_node_report", lambda kw, n=n: kw["host"] == n, START_TIMEOUT)
+    for n, p in (("hosta", pa), ("hostb", pb)):
+        rep = wait_for("compute_node_report", lambda kw, n=n: kw["host"] == n, START_TIMEOUT,
+                       alive=p)
         ok(rep is not None and rep["node"]["migration_addr"] == H[n]["addr"],
            "%s: tern-compute inside the host reports, migration address %s" % (n, H[n]["addr"]))
 
@@ -249,7 +252,7 @@ try:
     # bandwidth (a restart it must survive: reconcile with its guests)
     stop_daemon(pa)
     pa = start_host_daemon("hosta", "live_migration_bandwidth = 1\n")
-    wait_for("compute_node_report", lambda kw: kw["host"] == "hosta", START_TIMEOUT)
+    wait_for("compute_node_report", lambda kw: kw["host"] == "hosta", START_TIMEOUT, alive=pa)
     inst = make_instance("hosta", "busybox-x86_64", memory_mb=256, root_gb=0)
     build(inst, "hosta", image_for("x86_64"))
     ok(wait_for("instance_update", lambda kw: kw["uuid"] == inst.uuid and
@@ -299,5 +302,6 @@ finally:
         if p.poll() is None:
             stop_daemon(p)
     if started_hosts:
-        subprocess.run([os.path.join(SRCDIR, "scripts", "hosts"), "stop"], capture_output=True)
+        subprocess.run([os.path.join(SRCDIR, "scripts", "hosts"), "stop", "hosta", "hostb"],
+                       capture_output=True)
     finish([])

@@ -98,7 +98,8 @@ try:
         log = open(path + ".log", "a")
         daemons[n] = subprocess.Popen([HOSTS, "exec", n, DAEMON, "--config-file", path],
                                       stdout=log, stderr=subprocess.STDOUT)
-        return wait_for("compute_node_report", lambda kw: kw["host"] == n, START_TIMEOUT)
+        return wait_for("compute_node_report", lambda kw: kw["host"] == n, START_TIMEOUT,
+                        alive=daemons[n])
 
     for n in ("tlsa", "tlsb"):
         ok(start_host_daemon(n) is not None, "%s: tern-compute inside the TLS host reports" % n)

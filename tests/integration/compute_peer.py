@@ -155,11 +155,14 @@ def counts(path):
     return [int(n) for n in re.findall(r"TERN-GUEST-COUNT (\d+)", open(path, errors="replace").read())]
 
 
-def wait_for(name, pred=lambda kw: True, timeout=30, keep=None):
+def wait_for(name, pred=lambda kw: True, timeout=30, keep=None, alive=None):
     """The first recorded event called name that satisfies pred and was not
-    returned before (events are kept in order; waits up to timeout)."""
+    returned before (events are kept in order; waits up to timeout, or
+    until the process alive, when given, has exited)."""
     end = time.time() + timeout
     while True:
+        if alive is not None and alive.poll() is not None:
+            end = min(end, time.time() + 1)   # what it sent before it died
         while True:
             try:
                 peer.history.append(peer.events.get_nowait())

@@ -158,8 +158,12 @@ class World:
         log = open(os.path.join(self.tmp, key + ".log"), "a")
         p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
         self.procs[key] = p
-        if ready and not wait_for(lambda: ready in self.log(key)[start_at:], timeout):
-            raise RuntimeError("%s did not start: %s" % (key, self.log(key)[-2000:]))
+        if ready:   # stop waiting as soon as it has exited
+            wait_for(lambda: ready in self.log(key)[start_at:] or p.poll() is not None, timeout)
+        if ready and ready not in self.log(key)[start_at:]:
+            raise RuntimeError("%s did not start%s: %s" % (
+                key, "" if p.poll() is None else " (exited with status %d)" % p.returncode,
+                self.log(key)[-2000:]))
         return p
 
     def log(self, key):
