@@ -793,22 +793,32 @@ publish_direct(TernRpcConn *c, OutReq *req)
     return attempted;
 }
 
+/* Publish req on this thread if it can go now, else hand it to the I/O
+ * thread. -1 (req not taken): the connection is closing. */
+static int
+publish_or_queue(TernRpcConn *c, OutReq *req, GError **error)
+{
+    if (publish_direct(c, req))
+        return 0;
+    g_mutex_lock(&c->lock);
+    if (c->stop) {
+        g_mutex_unlock(&c->lock);
+        g_set_error(error, TERN_RPC_ERROR, TERN_RPC_ERROR_CLOSED, "the connection is closing");
+        return -1;
+    }
+    g_queue_push_tail(&c->pending, req);
+    g_mutex_unlock(&c->lock);
+    wake(c);
+    return 0;
+}
+
 int
 tern_rpc_conn_send(TernRpcConn *c, const TernRpcOut *out, double timeout, GError **error)
 {
     OutReq req = { .out = out };
     gint64 deadline = g_get_monotonic_time() + (gint64)(timeout * G_USEC_PER_SEC);
-    if (!publish_direct(c, &req)) {
-        g_mutex_lock(&c->lock);
-        if (c->stop) {
-            g_mutex_unlock(&c->lock);
-            g_set_error(error, TERN_RPC_ERROR, TERN_RPC_ERROR_CLOSED, "the connection is closing");
-            return -1;
-        }
-        g_queue_push_tail(&c->pending, &req);
-        g_mutex_unlock(&c->lock);
-        wake(c);
-    }
+    if (publish_or_queue(c, &req, error) < 0)
+        return -1;
     g_mutex_lock(&c->lock);
     while (!req.done) {
         if (g_get_monotonic_time() < deadline) {
@@ -867,20 +877,11 @@ tern_rpc_conn_send_nowait(TernRpcConn *c, const TernRpcOut *out, double timeout,
     req->fail = fail;
     req->fail_data = data;
     req->fail_destroy = destroy;
-    if (publish_direct(c, req))
-        return 0;   /* unconfirmed, queued again, or done (and freed) */
-    g_mutex_lock(&c->lock);
-    if (c->stop) {
-        g_mutex_unlock(&c->lock);
-        req->fail = NULL;
-        owned_free(req);
-        g_set_error(error, TERN_RPC_ERROR, TERN_RPC_ERROR_CLOSED, "the connection is closing");
-        return -1;
-    }
-    g_queue_push_tail(&c->pending, req);
-    g_mutex_unlock(&c->lock);
-    wake(c);
-    return 0;
+    /* taken: unconfirmed, queued, or done (and freed) */
+    if (publish_or_queue(c, req, error) == 0)
+        return 0;
+    owned_free(req);
+    return -1;
 }
 
 void

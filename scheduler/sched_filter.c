@@ -67,19 +67,14 @@ machine_type_offered(const TernSchedHost *h, const char *mt)
 
 /* Arches one host runs natively (KVM): x86_64 runs i686; a POWER host runs
  * both ppc64 (big-endian) and ppc64le guests, which stay distinct arches. */
-static guint
+static inline guint
 arch_family(guint arch)
 {
-    switch (arch) {
-    case TERN_CPU_ARCH_I686:
-    case TERN_CPU_ARCH_X86_64:
-        return 1;
-    case TERN_CPU_ARCH_PPC64:
-    case TERN_CPU_ARCH_PPC64LE:
-        return 2;
-    default:
-        return 0;
-    }
+    static const guint8 family[TERN_SCHED_ARCH_N] = {
+        [TERN_CPU_ARCH_I686] = 1, [TERN_CPU_ARCH_X86_64] = 1,
+        [TERN_CPU_ARCH_PPC64] = 2, [TERN_CPU_ARCH_PPC64LE] = 2,
+    };
+    return arch < TERN_SCHED_ARCH_N ? family[arch] : 0;
 }
 
 static gboolean
@@ -224,6 +219,21 @@ cpu_filter_host(const TernSchedHost *h, TernSchedFilterCtx *ctx)
 
 enum { CPU_UNKNOWN = 0, CPU_PASS, CPU_FAIL, CPU_PER_HOST };
 
+/* The verdict for CPU id (h's) and this request, decided at its first host. */
+static inline guint8
+cpu_verdict(const TernSchedHost *h, guint16 id, TernSchedFilterCtx *ctx)
+{
+    guint8 v = ctx->cpu_verdict[id];
+    if (G_UNLIKELY(v == CPU_UNKNOWN)) {
+        const TernSchedRequest *r = ctx->req;
+        const TernCpuCompact *c = r->is_move ? &h->host_cpu : &h->guest_cpu;
+        v = c->family != r->cpu.family ? CPU_PER_HOST
+            : cpu_gives(c, r, ctx, 0) ? CPU_PASS : CPU_FAIL;
+        ctx->cpu_verdict[id] = v;
+    }
+    return v;
+}
+
 /* Decided once per distinct CPU of the fleet (the host's CPU id) and
  * request; the reasons of the hosts refused that way are counted per id and
  * spelled out by cpu_explain. Hosts without an id, guests of another
@@ -236,13 +246,7 @@ cpu_filter(const TernSchedHost *h, TernSchedFilterCtx *ctx)
         return TRUE;
     guint16 id = r->is_move ? h->host_cpu_id : h->guest_cpu_id;
     if (id && !r->emulated) {
-        guint8 v = ctx->cpu_verdict[id];
-        if (v == CPU_UNKNOWN) {
-            const TernCpuCompact *c = r->is_move ? &h->host_cpu : &h->guest_cpu;
-            v = c->family != r->cpu.family ? CPU_PER_HOST
-                : cpu_gives(c, r, ctx, 0) ? CPU_PASS : CPU_FAIL;
-            ctx->cpu_verdict[id] = v;
-        }
+        guint8 v = cpu_verdict(h, id, ctx);
         if (v == CPU_PASS)
             return TRUE;
         if (v == CPU_FAIL) {
@@ -617,15 +621,11 @@ static guint
 pass_branch_free(const FilterBits *b, const TernSchedHost *hosts, guint *idx, guint n,
                  TernSchedFilterCtx *ctx, guint *removed, double *raw)
 {
-    static const guint8 family[TERN_SCHED_ARCH_N] = {
-        [TERN_CPU_ARCH_I686] = 1, [TERN_CPU_ARCH_X86_64] = 1,
-        [TERN_CPU_ARCH_PPC64] = 2, [TERN_CPU_ARCH_PPC64LE] = 2,
-    };
     const TernSchedRequest *r = ctx->req;
     const gint64 now = ctx->now, down_us = (gint64) ctx->down_time * G_USEC_PER_SEC;
     const guint64 mask = r->triples_mask;
     const gboolean arch_rule = mask && r->arch_name;
-    const guint req_family = r->arch < TERN_SCHED_ARCH_N ? family[r->arch] : 0;
+    const guint req_family = arch_family(r->arch);
     const gboolean os_any = !r->os_checked || r->os_any_arch;
     const gboolean cpu_on = b->cpu && r->has_cpu;
     /* in locals: the compiler cannot keep ctx's fields in registers across
@@ -649,17 +649,11 @@ pass_branch_free(const FilterBits *b, const TernSchedHost *hosts, guint *idx, gu
         gboolean image_ok = !mask ||
             (((h->triples & mask) != 0) &
              !(arch_rule & (h->arch != req_arch) & !h->tcg_only &
-               (!req_family | (req_family != family[harch]))));
+               (!req_family | (req_family != arch_family(harch)))));
         gboolean os_ok = os_any | (by_arch_name ? os_arch_ok
                                                 : (gboolean) ((os_arch_bits >> harch) & 1));
         guint16 id = is_move ? h->host_cpu_id : h->guest_cpu_id;
-        guint8 v = ctx->cpu_verdict[id];
-        if (G_UNLIKELY(v == CPU_UNKNOWN)) {
-            const TernCpuCompact *c = r->is_move ? &h->host_cpu : &h->guest_cpu;
-            v = c->family != r->cpu.family ? CPU_PER_HOST
-                : cpu_gives(c, r, ctx, 0) ? CPU_PASS : CPU_FAIL;
-            ctx->cpu_verdict[id] = v;
-        }
+        guint8 v = cpu_verdict(h, id, ctx);
         guint32 fails = bit_if(b->compute, disabled | !up) | bit_if(b->az, !az_ok) |
                         bit_if(b->image, !image_ok) |
                         bit_if(b->ram, h->memory_used + mem > h->memory_cap) |
@@ -679,12 +673,8 @@ pass_branch_free(const FilterBits *b, const TernSchedHost *hosts, guint *idx, gu
         ctx->os_refused[by_arch_name ? req_arch : harch] += (first & b->os) != 0;
         ctx->cpu_fails[id] += ((first & b->cpu) != 0) & (v == CPU_FAIL);
         idx[m] = idx[i];
-        if (raw) {
-            double *w = &raw[(gsize) m * 3];
-            w[0] = tern_sched_free_ram_mb(h);
-            w[1] = tern_sched_free_vcpus(h);
-            w[2] = tern_sched_free_disk_mb(h);
-        }
+        if (raw)
+            tern_sched_weigh_inputs(h, &raw[(gsize) m * 3]);
         m += fails == 0;
     }
     for (guint f = 0; f < 31; f++)
@@ -764,12 +754,8 @@ tern_sched_filter_run_raw(const GPtrArray *filters_, const TernSchedHost *hosts,
         while (f < nf && funcs[f](h, ctx))
             f++;
         if (f == nf) {
-            if (raw) {
-                double *v = &raw[(gsize) m * 3];
-                v[0] = tern_sched_free_ram_mb(h);
-                v[1] = tern_sched_free_vcpus(h);
-                v[2] = tern_sched_free_disk_mb(h);
-            }
+            if (raw)
+                tern_sched_weigh_inputs(h, &raw[(gsize) m * 3]);
             idx[m++] = idx[i];
         } else
             removed[f]++;

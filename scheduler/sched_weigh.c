@@ -6,12 +6,8 @@ tern_sched_weigh_top(const TernSchedMultipliers *m, const TernSchedHost *hosts, 
                      guint n, TernSchedWeighed *out, guint k)
 {
     g_autofree double *raw = g_new(double, (gsize) MAX(n, 1) * 3);
-    for (guint i = 0; i < n; i++) {
-        const TernSchedHost *h = &hosts[idx[i]];
-        raw[(gsize) i * 3] = tern_sched_free_ram_mb(h);
-        raw[(gsize) i * 3 + 1] = tern_sched_free_vcpus(h);
-        raw[(gsize) i * 3 + 2] = tern_sched_free_disk_mb(h);
-    }
+    for (guint i = 0; i < n; i++)
+        tern_sched_weigh_inputs(&hosts[idx[i]], &raw[(gsize) i * 3]);
     return tern_sched_weigh_top_raw(m, raw, idx, n, out, k);
 }
 

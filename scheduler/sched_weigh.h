@@ -41,6 +41,15 @@ tern_sched_free_disk_mb(const TernSchedHost *h)
 {
     return (double) ((gint64) h->disk_free_base - h->disk_used) * 1024.0;
 }
+/* The three weighers' raw values of h, as the weighing functions below
+ * read them (three doubles per host). */
+static inline void
+tern_sched_weigh_inputs(const TernSchedHost *h, double *w)
+{
+    w[0] = tern_sched_free_ram_mb(h);
+    w[1] = tern_sched_free_vcpus(h);
+    w[2] = tern_sched_free_disk_mb(h);
+}
 
 /* Weigh hosts[idx[0..n)] and write the best min(k, n) to out, best first
  * (ties keep the order of idx). Returns how many were written. */
