@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+import tempfile
 import time
 import urllib.parse
 import uuid
@@ -107,8 +108,10 @@ class World:
     def __init__(self, name):
         import psycopg2
         self.name = "%s-%d" % (name, os.getpid())
-        self.tmp = os.path.join(os.environ.get("TMPDIR", "/tmp"), "tern-" + self.name)
-        os.makedirs(self.tmp, exist_ok=True)
+        # a new folder: one an earlier run kept (its logs, a reused pid) must
+        # not lend its log lines to this run's checks
+        self.tmp = tempfile.mkdtemp(prefix="tern-%s-" % self.name)
+        os.chmod(self.tmp, 0o755)
         self.procs = {}
         u = urllib.parse.urlsplit(URL)
         self.vhost = None

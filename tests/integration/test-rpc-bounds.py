@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -36,8 +37,8 @@ if env.NODE and env.RHOME and env.rabbitmqctl("add_vhost", name).returncode == 0
 import urllib.parse  # noqa: E402
 u = urllib.parse.urlsplit(URL)
 vurl = "%s://%s/%s" % (u.scheme, u.netloc, vhost) if vhost else URL
-tmp = os.path.join(os.environ.get("TMPDIR", "/tmp"), "tern-" + name)
-os.makedirs(tmp, exist_ok=True)
+tmp = tempfile.mkdtemp(prefix="tern-%s-" % name)   # never an earlier run's kept logs
+os.chmod(tmp, 0o755)
 procs = []
 
 
