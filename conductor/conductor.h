@@ -37,6 +37,7 @@ struct _TernConductor {
     gint64 build_timeout;           /* [conductor] stuck_build_timeout */
     gint64 migration_timeout;       /* [conductor] stuck_migration_timeout */
     gint64 recovery_interval;       /* [conductor] recovery_interval */
+    gint64 change_retention;        /* [conductor] change_feed_retention, hours (0: keep) */
 
     GMutex lock;                    /* guards the tables below */
     GHashTable *builds;             /* instance uuid -> TernBuildFlow* (flows of this process) */

@@ -147,6 +147,7 @@ tern_conductor_service_start(TernService *svc, GError **error)
     c->build_timeout = tern_config_get_int(conf, "conductor", "stuck_build_timeout");
     c->migration_timeout = tern_config_get_int(conf, "conductor", "stuck_migration_timeout");
     c->recovery_interval = tern_config_get_int(conf, "conductor", "recovery_interval");
+    c->change_retention = tern_config_get_int(conf, "conductor", "change_feed_retention");
 
     if (tern_conductor_gates_load(c, conf, error) < 0) {
         conductor_free(c);

@@ -16,7 +16,9 @@
  *     its source with its task cleared.
  *
  *   - claims still held by a build in ERROR that never launched (a scheduler's claim
- *     made after the conductor gave up waiting for its answer) are released.
+ *     made after the conductor gave up waiting for its answer) are released;
+ *   - change-feed records older than [conductor] change_feed_retention hours
+ *     are deleted (the feed grows by one record per claim).
  *
  * Several conductors may run this at once: each record is taken with one
  * conditional UPDATE (still stale → touched), so only one acts on it. */
@@ -158,6 +160,21 @@ recover_error_claims(TernConductor *c, TernDb *db)
     }
 }
 
+static void
+prune_changes(TernConductor *c, TernDb *db)
+{
+    if (c->change_retention <= 0)
+        return;
+    g_autoptr(GError) err = NULL;
+    guint deleted = 0;
+    gint64 before = g_get_real_time() - c->change_retention * 3600 * G_USEC_PER_SEC;
+    if (tern_db_changes_prune(db, before, &deleted, &err) < 0)
+        TERN_WARN(LOG, "cannot prune the change feed: %s", err->message);
+    else if (deleted > 0)
+        TERN_INFO(LOG, "pruned %u change-feed record(s) older than %" G_GINT64_FORMAT " hour(s)",
+                  deleted, c->change_retention);
+}
+
 void
 tern_conductor_recover(TernConductor *c)
 {
@@ -171,6 +188,7 @@ tern_conductor_recover(TernConductor *c)
     recover_builds(c, db);
     recover_error_claims(c, db);
     recover_migrations(c, db);
+    prune_changes(c, db);
 }
 
 static gpointer

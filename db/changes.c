@@ -29,6 +29,13 @@ tern_db_change_free(TernDbChange *c)
     g_free(c);
 }
 
+/* The newest change id given out: the sequence's, which is also right
+ * once the table was pruned empty (max(id) would be 0 then, and a catch-up
+ * from 0 would take the pruned ids for lost changes). */
+static const char NEWEST_SQL[] =
+    "SELECT greatest((SELECT coalesce(max(id), 0) FROM changes),"
+    " (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM changes_id_seq))";
+
 static GPtrArray *
 changes_new(void)
 {
@@ -65,8 +72,7 @@ changes_from_result(const PGresult *r, GPtrArray *out)
 int
 tern_db_changes_latest(TernDb *db, gint64 *id, GError **error)
 {
-    g_autoptr(PGresult) r = tern_db_exec(db, "SELECT coalesce(max(id), 0) FROM changes", 0, NULL,
-                                         TERN_DB_EXEC_RETRY_SAFE, error);
+    g_autoptr(PGresult) r = tern_db_exec(db, NEWEST_SQL, 0, NULL, TERN_DB_EXEC_RETRY_SAFE, error);
     if (!r)
         return -1;
     *id = tern_db_get_int(r, 0, 0);
@@ -117,6 +123,7 @@ struct _TernDbListener {
     int retry_interval;
     gint64 last_id;
     gint64 catchup_from;      /* >= 0: query changes with id > this on the next read */
+    gint64 catchup_seen;      /* the newest id delivered when the catch-up was due */
     GHashTable *recent;       /* ids delivered lately (gint64 keys) */
     GQueue recent_order;
 };
@@ -177,9 +184,10 @@ tern_db_listener_open(const char *url, int max_retries, int retry_interval, gint
     if (since >= 0) {
         l->last_id = since;
         l->catchup_from = since;
+        l->catchup_seen = since;
     } else {
         /* LISTEN is active: anything newer than this will be notified. */
-        PGresult *r = PQexec(l->conn, "SELECT coalesce(max(id), 0) FROM changes");
+        PGresult *r = PQexec(l->conn, NEWEST_SQL);
         if (PQresultStatus(r) != PGRES_TUPLES_OK) {
             tern_db_set_result_error(r, error);
             PQclear(r);
@@ -278,6 +286,37 @@ change_from_payload(const char *payload)
     return c;
 }
 
+/* The smallest id the table can still deliver: its first record, or the
+ * next id when it is empty. Changes with ids from last_id + 1 below it
+ * were pruned (or their transactions rolled back: a harmless resync). */
+static const char OLDEST_SQL[] =
+    "SELECT coalesce((SELECT min(id) FROM changes),"
+    " (SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM changes_id_seq))";
+
+/* After a catch-up read: 1 if changes after last_id may be lost, 0 if not,
+ * -1 if the query failed (r is set to its result). */
+static int
+catchup_gap(TernDbListener *l, gint64 last_id, PGresult **r)
+{
+    *r = PQexec(l->conn, OLDEST_SQL);
+    if (PQresultStatus(*r) != PGRES_TUPLES_OK)
+        return -1;
+    gint64 oldest = tern_db_get_int(*r, 0, 0);
+    PQclear(*r);
+    *r = NULL;
+    return oldest > last_id + 1;
+}
+
+static TernDbChange *
+resync_change(void)
+{
+    TernDbChange *c = g_new0(TernDbChange, 1);
+    c->table = g_strdup(TERN_DB_CHANGE_RESYNC);
+    c->key = g_strdup("");
+    c->op = g_strdup("RESYNC");
+    return c;
+}
+
 static int
 reconnect(TernDbListener *l, GError **error)
 {
@@ -285,6 +324,7 @@ reconnect(TernDbListener *l, GError **error)
     if (connect_and_listen(l, error) < 0)
         return -1;
     l->catchup_from = MAX(0, l->last_id - CATCHUP_SLACK);
+    l->catchup_seen = l->last_id;
     TERN_INFO(MODULE, "change listener on %s: reconnected, catching up from change %" G_GINT64_FORMAT,
               l->url_masked, l->catchup_from);
     return 0;
@@ -309,15 +349,28 @@ tern_db_listener_read(TernDbListener *l, GPtrArray **out, GError **error)
             }
             if (l->catchup_from < 0)
                 break;
+            /* The rows first, then whether the table still reaches back
+             * to last_id: a prune between the two only adds a resync. */
+            gint64 seen = l->catchup_seen;
             PGresult *r = changes_query(l->conn, l->catchup_from, 0);
+            int gap = -1;
             if (PQresultStatus(r) == PGRES_TUPLES_OK) {
                 g_autoptr(GPtrArray) rows = changes_new();
                 changes_from_result(r, rows);
                 PQclear(r);
-                for (guint k = 0; k < rows->len; k++)
-                    deliver(l, g_steal_pointer(&rows->pdata[k]), changes);
-                l->catchup_from = -1;
-                break;
+                gap = catchup_gap(l, seen, &r);
+                if (gap >= 0) {
+                    if (gap) {
+                        TERN_WARN(MODULE, "change listener on %s: changes after %" G_GINT64_FORMAT
+                                  " were pruned before they could be read; asking for a full "
+                                  "reload", l->url_masked, seen);
+                        g_ptr_array_insert(changes, 0, resync_change());
+                    }
+                    for (guint k = 0; k < rows->len; k++)
+                        deliver(l, g_steal_pointer(&rows->pdata[k]), changes);
+                    l->catchup_from = -1;
+                    break;
+                }
             }
             if (PQstatus(l->conn) == CONNECTION_OK) {
                 tern_db_set_result_error(r, error);

@@ -28,10 +28,17 @@
 typedef struct _TernDb TernDb;
 
 #define TERN_DB_CHANGES_CHANNEL "tern_changes"
+/* The table of a change that stands for changes the listener can no longer
+ * deliver (pruned from the table while its connection was down, or before
+ * the id it was opened from): the reader must re-read everything it
+ * follows. Such a change has id 0, key "" and op "RESYNC", and comes
+ * first in its batch. */
+#define TERN_DB_CHANGE_RESYNC "*"
 
 typedef struct {
     gint64 id;
-    char *table;     /* "compute_nodes", "services", "instances", "migrations" */
+    char *table;     /* "compute_nodes", "services", "instances", "migrations",
+                        or TERN_DB_CHANGE_RESYNC */
     char *key;       /* host or uuid */
     char *op;        /* "INSERT", "UPDATE", "DELETE" */
     gint64 at;       /* when (0 when it came from a notification) */
@@ -46,7 +53,7 @@ typedef struct {
 void tern_db_change_free(TernDbChange *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TernDbChange, tern_db_change_free)
 
-/* The newest change id (0 if none). */
+/* The newest change id given out (0 if none), pruned or not. */
 int tern_db_changes_latest(TernDb *db, gint64 *id, GError **error);
 /* Changes with id > since, oldest first, at most limit (<= 0: no limit). */
 int tern_db_changes_since(TernDb *db, gint64 since, int limit, GPtrArray **out, GError **error);

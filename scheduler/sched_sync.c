@@ -197,7 +197,9 @@ apply_changes(TernSchedSync *s, GPtrArray *changes, GError **error)
 {
     if (changes->len == 0)
         return 0;
-    if (changes->len > TERN_SCHED_SYNC_RELOAD_BATCH)
+    /* A resync comes first in its batch (changes were pruned unread). */
+    if (changes->len > TERN_SCHED_SYNC_RELOAD_BATCH ||
+        strcmp(((TernDbChange *) changes->pdata[0])->table, TERN_DB_CHANGE_RESYNC) == 0)
         return load_all(s, error);
     /* host -> the newest usage-carrying change, or NULL: read the row */
     g_autoptr(GHashTable) nodes = g_hash_table_new(g_str_hash, g_str_equal);

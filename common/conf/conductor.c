@@ -13,5 +13,11 @@ const TernOpt tern_opts_conductor[] = {
     { "conductor", "recovery_interval", TERN_OPT_INT, "60",
       "Seconds between two passes over stuck builds and migrations (one pass runs at start).",
       .min = 1, .max = 86400 },
+    { "conductor", "change_feed_retention", TERN_OPT_INT, "24",
+      "Hours the change feed (the changes table schedulers follow) keeps a record; each "
+      "recovery pass deletes older ones. 0 keeps every record (prune with "
+      "`tern-manage db prune-changes`). A scheduler whose feed connection was down for "
+      "longer reloads its whole host cache.",
+      .min = 0, .max = 87600 },
     { NULL }
 };

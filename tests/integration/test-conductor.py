@@ -327,6 +327,17 @@ try:
     tap.check("no claim of the dead flow is left (only the final host's)",
               sk and world.allocations(uk) == [(uk, sk["host"])], world.allocations(uk))
 
+    # --- the recovery pass prunes the change feed ([conductor] change_feed_retention 24 h)
+    newest = world.query("SELECT max(id) FROM changes")[0][0]
+    world.query("UPDATE changes SET created_at = now() - interval '25 hours' WHERE id < %s",
+                newest)
+    old_left = env.wait_for(lambda: world.query(
+        "SELECT count(*) FROM changes WHERE id < %s", newest)[0][0] == 0, 10)
+    tap.check("change records older than 24 hours are pruned by the recovery pass",
+              old_left and "change-feed record(s) older than 24 hour(s)" in world.log("cond1"))
+    tap.check("newer change records are kept",
+              world.query("SELECT count(*) FROM changes WHERE id = %s", newest)[0][0] == 1)
+
     # --- admin server actions -------------------------------------------------------------
     lst = nova.admin_call("server_list", host="p9")
     tap.check("server_list by host", [s["uuid"] for s in lst] == [up], lst)

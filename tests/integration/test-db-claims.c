@@ -1,7 +1,8 @@
 /* test-db-claims.c: claims, releases and move claims against a real
  * PostgreSQL (capacity with reserved amounts and allocation ratios,
  * idempotent repeats, swap and drop of a move), and the change feed:
- * a listener sees a claim within one second and catches up from an id. */
+ * a listener sees a claim within one second and catches up from an id,
+ * or asks for a full reload when what it missed was pruned. */
 #include <glib.h>
 #include <string.h>
 
@@ -308,6 +309,105 @@ test_change_feed(void)
     g_assert_cmpint(since->len, ==, 0);
 }
 
+/* Every change a listener delivers within timeout_ms. */
+static GPtrArray *
+read_all(TernDbListener *l, int timeout_ms)
+{
+    g_autoptr(GError) error = NULL;
+    GPtrArray *all = g_ptr_array_new_with_free_func((GDestroyNotify) tern_db_change_free);
+    gint64 end = g_get_monotonic_time() + timeout_ms * 1000;
+    while (g_get_monotonic_time() < end) {
+        g_autoptr(GPtrArray) got = NULL;
+        g_assert_cmpint(tern_db_listener_wait(l, 50, &got, &error), ==, 0);
+        g_assert_no_error(error);
+        for (guint k = 0; k < got->len; k++)
+            g_ptr_array_add(all, g_steal_pointer(&got->pdata[k]));
+    }
+    return all;
+}
+
+static gboolean
+has_resync(GPtrArray *changes)
+{
+    for (guint k = 0; k < changes->len; k++)
+        if (strcmp(((TernDbChange *) changes->pdata[k])->table, TERN_DB_CHANGE_RESYNC) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+/* Cut every other connection to the test database (the listeners'). */
+static void
+cut_listeners(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PGresult) r = tern_db_exec(db,
+        "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()", 0, NULL,
+        TERN_DB_EXEC_DEFAULT, &error);
+    g_assert_no_error(error);
+}
+
+/* Changes a listener can no longer read (pruned before it caught up) come
+ * as one resync change, first; a catch-up that lost nothing has none. */
+static void
+test_change_resync(void)
+{
+    if (tern_test_db_skip())
+        return;
+    g_autoptr(GError) error = NULL;
+    add_host("gap1", 4, 4096, 40, 1.0);
+    gint64 mark = 0;
+    g_assert_cmpint(tern_db_changes_latest(db, &mark, &error), ==, 0);
+
+    /* Opened from an id whose successors were pruned. */
+    add_host("gap2", 4, 4096, 40, 1.0);
+    guint deleted = 0;
+    g_assert_cmpint(tern_db_changes_prune(db, g_get_real_time() + G_USEC_PER_SEC, &deleted,
+                                          &error), ==, 0);
+    g_assert_cmpint(deleted, >=, 2);
+    g_autoptr(TernDbListener) late = tern_db_listener_open(url, 0, 0, mark, &error);
+    g_assert_no_error(error);
+    g_autoptr(GPtrArray) got = NULL;
+    g_assert_cmpint(tern_db_listener_read(late, &got, &error), ==, 0);
+    g_assert_cmpint(got->len, ==, 1);
+    TernDbChange *c = got->pdata[0];
+    g_assert_cmpstr(c->table, ==, TERN_DB_CHANGE_RESYNC);
+    g_assert_cmpstr(c->op, ==, "RESYNC");
+    g_assert_cmpint(c->id, ==, 0);
+    g_clear_pointer(&late, tern_db_listener_close);
+
+    /* Opened from the newest id of the emptied table: nothing lost. */
+    g_assert_cmpint(tern_db_changes_latest(db, &mark, &error), ==, 0);
+    g_assert_cmpint(mark, >, 0);   /* the sequence's, not max(id) of the empty table */
+    late = tern_db_listener_open(url, 0, 0, mark, &error);
+    g_assert_no_error(error);
+    g_clear_pointer(&got, g_ptr_array_unref);
+    g_assert_cmpint(tern_db_listener_read(late, &got, &error), ==, 0);
+    g_assert_cmpint(got->len, ==, 0);
+
+    /* A reconnect whose catch-up finds its changes: no resync. */
+    g_autoptr(TernDbListener) l = tern_db_listener_open(url, 0, 0, -1, &error);
+    g_assert_no_error(error);
+    cut_listeners();
+    add_host("gap3", 4, 4096, 40, 1.0);
+    g_autoptr(GPtrArray) all = read_all(l, 500);
+    g_assert_false(has_resync(all));
+    gboolean gap3 = FALSE;
+    for (guint k = 0; k < all->len; k++)
+        gap3 = gap3 || strcmp(((TernDbChange *) all->pdata[k])->key, "gap3") == 0;
+    g_assert_true(gap3);
+
+    /* A reconnect after the changes made meanwhile were pruned: resync. */
+    cut_listeners();
+    add_host("gap4", 4, 4096, 40, 1.0);
+    g_assert_cmpint(tern_db_changes_prune(db, g_get_real_time() + G_USEC_PER_SEC, &deleted,
+                                          &error), ==, 0);
+    g_clear_pointer(&all, g_ptr_array_unref);
+    all = read_all(l, 500);
+    g_assert_cmpint(all->len, >=, 1);
+    g_assert_cmpstr(((TernDbChange *) all->pdata[0])->table, ==, TERN_DB_CHANGE_RESYNC);
+}
+
 /* The next compute_nodes change of host from the listener (1 s at most). */
 static TernDbChange *
 next_node_change(TernDbListener *l, const char *host)
@@ -403,6 +503,7 @@ main(int argc, char **argv)
     g_test_add_func("/db/changes/feed", test_change_feed);
     g_test_add_func("/db/changes/watch", test_change_watch);
     g_test_add_func("/db/changes/usage", test_change_usage);
+    g_test_add_func("/db/changes/resync", test_change_resync);
     int rc = g_test_run();
     if (db) {
         tern_db_close(db);

@@ -285,6 +285,36 @@ try:
             break
         time.sleep(0.2)
     t.ok(got == ['h00'], 'a host whose heartbeat resumes is chosen again', got)
+    # A change pruned while the scheduler's feed connection was down (h02
+    # disabled, then the changes table emptied, before it could reconnect):
+    # catching up finds it gone, and the scheduler reloads every host.
+    loads = open(sched.log).read().count('host cache loaded')
+    me = db.conn.get_backend_pid()
+    db.admin(lambda cur: cur.execute('ALTER DATABASE %s ALLOW_CONNECTIONS false' % db.name))
+    try:
+        db.admin(lambda cur: cur.execute(
+            'SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity'
+            ' WHERE datname = %s AND pid <> %s', (db.name, me)))
+        db.sql("UPDATE compute_nodes SET disabled = true WHERE host = 'h02'")
+        db.sql('DELETE FROM changes')
+    finally:
+        db.admin(lambda cur: cur.execute('ALTER DATABASE %s ALLOW_CONNECTIONS true' % db.name))
+    got = None
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        try:
+            got = host_set(H.request_spec({}, {}, force_hosts=['h02']))
+        except exception.NoValidHost as e:
+            got = str(e)
+            break
+        except Exception as e:  # noqa: BLE001 (the scheduler's database reconnecting)
+            got = repr(e)
+        time.sleep(0.2)
+    log = open(sched.log).read()
+    t.ok(isinstance(got, str) and 'ComputeFilter removed 1 host' in got and
+         'were pruned before they could be read' in log and
+         log.count('host cache loaded') == loads + 1,
+         'changes pruned while the feed was down: the scheduler reloads its hosts', got)
     rc = sched.stop()
     sched = None
     t.ok(rc == 0, 'tern-scheduler exits 0 on SIGTERM (rc=%s)' % rc)
