@@ -70,6 +70,13 @@ claim_cb(const char *consumer, gboolean move, const char *host, const TernSchedR
                     : r->arch == TERN_CPU_ARCH_PPC64LE ? "little" : NULL,
         .single_endianness = s->single_guest_endianness,
     };
+    /* A move of a server group's member is checked against where the
+     * other members are and where they are moving, under the group's lock
+     * (the filter saw only where they are); a move is rare enough for the
+     * transaction. */
+    if (move && r->instance_uuid && g_uuid_string_is_valid(r->instance_uuid))
+        return tern_db_group_move_claim(db, r->instance_uuid, consumer, host, &res, &guest, NULL,
+                                        error);
     if (move)
         return tern_db_move_claim_guest(db, consumer, host, &res, &guest, NULL, error);
     if (r->group_uuid && r->group_policy)   /* checked under the group's row lock */

@@ -273,6 +273,41 @@ try:
     got = outcome(H.request_spec({}, {}, instance_group=bad))
     t.ok(got.startswith('NoValidHost') and 'mostly-apart' in got,
          'an unknown policy is a NoValidHost naming it', got)
+    # Live migrations of two anti-affinity members to one host: the filter
+    # sees where members are, not where they are moving; the move claim
+    # checks both under the group's lock, so the second move is refused.
+    reset_claims()
+    db.sql("DELETE FROM server_group_members")
+    mv = group('anti-affinity')
+    db.sql("INSERT INTO server_groups (uuid, policy) VALUES (%s, 'anti-affinity')", (mv.uuid,))
+    movers = {}
+    for name, host in (('a', 'hsw'), ('b', 'bdw')):
+        movers[name] = str(uuidlib.uuid4())
+        db.sql("INSERT INTO instances (uuid, host, node, vm_state, arch, guest_cpu, vcpus,"
+               " memory_mb) VALUES (%s, %s, %s, 'active', 'x86_64', %s, 1, 512)",
+               (movers[name], host, host, json.dumps({'arch': 'x86_64', 'mode': 'custom',
+                                                      'model': 'Nehalem', 'features': []})))
+        db.sql("INSERT INTO server_group_members (group_uuid, consumer_uuid, host)"
+               " VALUES (%s, %s, %s)", (mv.uuid, movers[name], host))
+
+    def group_move(name, dest):
+        # as tern-conductor does: the migration is recorded, then scheduled
+        mig = str(uuidlib.uuid4())
+        db.sql("INSERT INTO migrations (uuid, instance_uuid, source_compute, status)"
+               " SELECT %s, uuid, host, 'queued' FROM instances WHERE uuid = %s",
+               (mig, movers[name]))
+        spec = H.request_spec({}, {'hw_architecture': 'x86_64'}, instance_uuid=movers[name],
+                              instance_group=mv, force_hosts=[dest])
+        spec.scheduler_hints = {'_tern_move': ['live'], '_tern_migration_uuid': [mig]}
+        return outcome(spec)
+    got = group_move('b', 'skl')
+    t.ok(got == 'skl', 'anti-affinity member b live-migrates to skl (no member there)', got)
+    got = group_move('a', 'skl')
+    t.ok(got.startswith('NoValidHost') and mv.uuid in got and 'moving to' in got,
+         'member a may not follow to skl while b\'s move there holds it: the group move '
+         'claim refuses, naming the group', got)
+    t.ok(db.sql("SELECT count(*) FROM allocations a JOIN compute_nodes n ON n.id = a.node_id"
+                " WHERE n.host = 'skl'") == [(1,)], 'skl holds b\'s move claim only')
 
     for s in scheds:
         t.ok(s.stop() == 0, '%s exits 0' % os.path.basename(s.log))
