@@ -338,7 +338,10 @@ tern_compute_build_domain_xml(const TernGuestSpec *s, const TernHostFacts *facts
         g_ptr_array_add(devs, g_strdup_printf("graphics:%s", graphics));
         g_ptr_array_add(devs, NULL);
         g_autoptr(GError) rerr = NULL;
-        if (tern_guest_os_rules_check(rules, s->os_distro, arch,
+        /* as the scheduler: os_distro, else os_distro + os_version; an
+         * unknown one is refused under the name the image gave */
+        g_autofree char *os_id = tern_guest_os_rules_resolve(rules, s->os_distro, s->os_version);
+        if (tern_guest_os_rules_check(rules, os_id ? os_id : s->os_distro, arch,
                                       (const char *const *)devs->pdata, &rerr) < 0)
             return fail(error, TERN_COMPUTE_ERROR_UNSUPPORTED, "%s", rerr->message);
     }

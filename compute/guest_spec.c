@@ -42,7 +42,7 @@ tern_guest_spec_free(TernGuestSpec *s)
     if (!s)
         return;
     char **strs[] = { &s->uuid, &s->name, &s->virt_type, &s->arch, &s->emulation_arch,
-                      &s->machine_type, &s->firmware, &s->os_distro, &s->disk_bus,
+                      &s->machine_type, &s->firmware, &s->os_distro, &s->os_version, &s->disk_bus,
                       &s->cdrom_bus, &s->vif_model, &s->video_model, &s->scsi_model,
                       &s->graphics, &s->cpu_xml, &s->kernel, &s->initrd, &s->cmdline,
                       &s->console_log };
@@ -88,7 +88,7 @@ static const Field spec_fields[] = {
     S("uuid", uuid), S("name", name), S("virt_type", virt_type),
     S("hw_architecture", arch), S("hw_emulation_architecture", emulation_arch),
     S("hw_machine_type", machine_type), S("hw_firmware_type", firmware),
-    S("os_distro", os_distro), S("hw_disk_bus", disk_bus), S("hw_cdrom_bus", cdrom_bus),
+    S("os_distro", os_distro), S("os_version", os_version), S("hw_disk_bus", disk_bus), S("hw_cdrom_bus", cdrom_bus),
     S("hw_vif_model", vif_model), S("hw_video_model", video_model),
     S("hw_scsi_model", scsi_model), S("graphics", graphics), S("cpu_xml", cpu_xml),
     S("kernel", kernel), S("initrd", initrd), S("cmdline", cmdline),

@@ -45,6 +45,7 @@ typedef struct {
     char *firmware;               /* hw_firmware_type: bios or uefi */
     guint cpu_sockets, cpu_cores, cpu_threads;  /* hw_cpu_sockets/cores/threads */
     char *os_distro;              /* os_distro: an osinfo short id, e.g. debian11 */
+    char *os_version;             /* os_version: with os_distro "debian", "11" */
     char *disk_bus;               /* hw_disk_bus */
     char *cdrom_bus;              /* hw_cdrom_bus */
     char *vif_model;              /* hw_vif_model */

@@ -112,6 +112,7 @@ spec_from_request(TernComputeManager *m, TernObject *inst, json_t *args, gint64 
     s->machine_type = prop_string(props, "hw_machine_type");
     s->firmware = prop_string(props, "hw_firmware_type");
     s->os_distro = prop_string(props, "os_distro");
+    s->os_version = prop_string(props, "os_version");
     s->disk_bus = prop_string(props, "hw_disk_bus");
     s->cdrom_bus = prop_string(props, "hw_cdrom_bus");
     s->vif_model = prop_string(props, "hw_vif_model");

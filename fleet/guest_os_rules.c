@@ -215,6 +215,19 @@ tern_guest_os_rules_known(TernGuestOsRules *r, const char *id)
     return known;
 }
 
+char *
+tern_guest_os_rules_resolve(TernGuestOsRules *r, const char *os_distro, const char *os_version)
+{
+    if (!os_distro || !*os_distro)
+        return NULL;
+    if (tern_guest_os_rules_known(r, os_distro))
+        return g_strdup(os_distro);
+    if (!os_version || !*os_version)
+        return NULL;
+    g_autofree char *id = g_strconcat(os_distro, os_version, NULL);
+    return tern_guest_os_rules_known(r, id) ? g_steal_pointer(&id) : NULL;
+}
+
 static gint
 cmp_str(gconstpointer a, gconstpointer b, gpointer unused)
 {

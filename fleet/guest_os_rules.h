@@ -39,6 +39,13 @@ char *tern_guest_os_rules_default_path(void);
 /* Is os_distro (an osinfo short id or one the overrides add) known? */
 gboolean tern_guest_os_rules_known(TernGuestOsRules *rules, const char *os_distro);
 
+/* The OS an image names: os_distro when it is a known id, else os_distro
+ * followed by os_version (Glance's spelling: "debian" + "12" is debian12,
+ * "ubuntu" + "22.04" is ubuntu22.04) when that is known; NULL when neither
+ * is. Scheduler and compute resolve an image the same way. */
+char *tern_guest_os_rules_resolve(TernGuestOsRules *rules, const char *os_distro,
+                                  const char *os_version);
+
 /* Check a request: the guest arch and its device choices, each written
  * "kind:name" with kind one of disk (a disk bus), scsi (SCSI controller
  * model), nic, video, graphics. 0, or -1 + an UNSUPPORTED error. */

@@ -408,13 +408,7 @@ tern_sched_request_set_guest_os(TernSchedRequest *r, TernGuestOsRules *rules)
     if (!rules || !r->os_distro || !*r->os_distro)
         return;
     r->os_checked = TRUE;
-    if (tern_guest_os_rules_known(rules, r->os_distro)) {
-        r->os_id = g_strdup(r->os_distro);
-    } else if (r->os_version && *r->os_version) {
-        g_autofree char *id = g_strconcat(r->os_distro, r->os_version, NULL);
-        if (tern_guest_os_rules_known(rules, id))
-            r->os_id = g_steal_pointer(&id);
-    }
+    r->os_id = tern_guest_os_rules_resolve(rules, r->os_distro, r->os_version);
     if (!r->os_id) {
         r->os_any_arch = FALSE;
         r->os_arch_ok = FALSE;

@@ -283,6 +283,44 @@ test_os_rules(void)
     g_assert_nonnull(strstr(err->message, "no driver for video model 'qxl'"));
 }
 
+/* An image naming its OS as os_distro + os_version (Glance's spelling) is
+ * checked as the one OS they name, as the scheduler resolves it. */
+static void
+test_os_version(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *id = tern_guest_os_rules_resolve(rules, "debian", "12");
+    g_assert_cmpstr(id, ==, "debian12");
+    g_autofree char *same = tern_guest_os_rules_resolve(rules, "debian11", "12");
+    g_assert_cmpstr(same, ==, "debian11");   /* a known os_distro wins */
+    g_assert_null(tern_guest_os_rules_resolve(rules, "debian", NULL));
+    g_assert_null(tern_guest_os_rules_resolve(rules, "debian", "99"));
+    g_autoptr(TernGuestSpec) s = tern_guest_spec_new();
+    s->uuid = g_strdup("6f3d2a1b-8c4e-4d9f-a021-3b4c5d6e7f80");
+    s->name = g_strdup("osver");
+    s->virt_type = g_strdup("kvm");
+    s->vcpus = 1;
+    s->memory_mb = 1024;
+    s->os_distro = g_strdup("debian");
+    s->os_version = g_strdup("12");
+    const TernHostFacts *p9 = host_facts("power9");
+    g_autofree char *xml = NULL;
+    g_assert_cmpint(tern_compute_build_domain_xml(s, p9, rules, &xml, &err), ==, 0);
+    g_assert_no_error(err);
+    /* without os_version, "debian" is no OS osinfo-db knows */
+    g_clear_pointer(&s->os_version, g_free);
+    g_clear_pointer(&xml, g_free);
+    g_assert_cmpint(tern_compute_build_domain_xml(s, p9, rules, &xml, &err), ==, -1);
+    g_assert_nonnull(strstr(err->message, "os_distro 'debian' is unknown"));
+    g_clear_error(&err);
+    /* "win" + "10" is Windows 10: not built for ppc64le */
+    g_free(s->os_distro);
+    s->os_distro = g_strdup("win");
+    s->os_version = g_strdup("10");
+    g_assert_cmpint(tern_compute_build_domain_xml(s, p9, rules, &xml, &err), ==, -1);
+    g_assert_nonnull(strstr(err->message, "os_distro 'win10' is not built for ppc64le"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -310,6 +348,7 @@ main(int argc, char **argv)
     g_test_add_func("/compute/xml/hostile-name-escaped", test_hostile_name);
     g_test_add_func("/compute/facts/supported-instances", test_supported_instances);
     g_test_add_func("/compute/os-rules/osinfo", test_os_rules);
+    g_test_add_func("/compute/os-rules/os-version", test_os_version);
     g_test_add_func("/compute/facts/endianness", test_endianness);
     g_test_add_func("/compute/xml/spice-policy", test_spice_policy);
     int rc = g_test_run();
