@@ -97,19 +97,31 @@ tern_db_changes_since(TernDb *db, gint64 since, int limit, GPtrArray **out, GErr
     return 0;
 }
 
+/* Records deleted per statement: a day of a busy cloud's claims is tens of
+ * millions, and one DELETE of them all would be one long transaction. */
+#define PRUNE_BATCH 10000
+
 int
 tern_db_changes_prune(TernDb *db, gint64 older_than, guint *deleted, GError **error)
 {
-    char t[32];
+    char t[32], n[16];
     g_snprintf(t, sizeof t, "%" G_GINT64_FORMAT, older_than);
-    const char *params[] = { t };
-    g_autoptr(PGresult) r = tern_db_exec(db,
-        "DELETE FROM changes WHERE created_at < " TERN_DB_TS("1"), 1, params,
-        TERN_DB_EXEC_RETRY_SAFE, error);
-    if (!r)
-        return -1;
+    g_snprintf(n, sizeof n, "%d", PRUNE_BATCH);
+    const char *params[] = { t, n };
+    guint total = 0;
+    for (;;) {
+        g_autoptr(PGresult) r = tern_db_exec(db,
+            "DELETE FROM changes WHERE id IN (SELECT id FROM changes WHERE created_at < "
+            TERN_DB_TS("1") " LIMIT $2::int)", 2, params, TERN_DB_EXEC_RETRY_SAFE, error);
+        if (!r)
+            return -1;
+        gint64 n_deleted = tern_db_affected(r);
+        total += (guint) n_deleted;
+        if (n_deleted < PRUNE_BATCH)
+            break;
+    }
     if (deleted)
-        *deleted = (guint) tern_db_affected(r);
+        *deleted = total;
     return 0;
 }
 

@@ -57,7 +57,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(TernDbChange, tern_db_change_free)
 int tern_db_changes_latest(TernDb *db, gint64 *id, GError **error);
 /* Changes with id > since, oldest first, at most limit (<= 0: no limit). */
 int tern_db_changes_since(TernDb *db, gint64 since, int limit, GPtrArray **out, GError **error);
-/* Delete changes older than older_than (microseconds since the epoch). */
+/* Delete changes older than older_than (microseconds since the epoch), in
+ * statements of 10,000 records. */
 int tern_db_changes_prune(TernDb *db, gint64 older_than, guint *deleted, GError **error);
 
 typedef struct _TernDbListener TernDbListener;

@@ -299,8 +299,17 @@ test_change_feed(void)
                         ((TernDbChange *) caught->pdata[k - 1])->id);
     g_assert_cmpint(tern_db_listener_last_id(late), ==, tern_db_listener_last_id(l) + 2);
 
-    /* Pruning old changes. */
+    /* Pruning old changes, 25,000 of them a day old among them: all go
+     * (statements of 10,000), the newest stays. */
+    g_autoptr(PGresult) bulk = tern_db_exec(db,
+        "INSERT INTO changes (tbl, key, op, created_at)"
+        " SELECT 'compute_nodes', 'bulk' || i, 'UPDATE', now() - interval '1 day'"
+        " FROM generate_series(1, 25000) i", 0, NULL, TERN_DB_EXEC_DEFAULT, &error);
+    g_assert_no_error(error);
     guint deleted = 0;
+    g_assert_cmpint(tern_db_changes_prune(db, g_get_real_time() - (gint64) 3600 * G_USEC_PER_SEC,
+                                          &deleted, &error), ==, 0);
+    g_assert_cmpint(deleted, ==, 25000);
     g_assert_cmpint(tern_db_changes_prune(db, g_get_real_time() + G_USEC_PER_SEC, &deleted,
                                           &error), ==, 0);
     g_assert_cmpint(deleted, >=, 3);
