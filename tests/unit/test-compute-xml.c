@@ -94,18 +94,26 @@ run_case(gconstpointer data)
     validate(xml_path);
 }
 
+/* A one-vCPU KVM guest named name: the start of the hand-built cases. */
+static TernGuestSpec *
+small_spec(const char *uuid, const char *name, guint memory_mb)
+{
+    TernGuestSpec *s = tern_guest_spec_new();
+    s->uuid = g_strdup(uuid);
+    s->name = g_strdup(name);
+    s->virt_type = g_strdup("kvm");
+    s->vcpus = 1;
+    s->memory_mb = memory_mb;
+    return s;
+}
+
 /* The escaping case, checked beyond the golden file: parsing the XML
  * back gives the name exactly. */
 static void
 test_hostile_name(void)
 {
-    g_autoptr(TernGuestSpec) s = tern_guest_spec_new();
     const char *name = "<evil & 'quoted' \"name\"><name>x<!--";
-    s->uuid = g_strdup("0b7b0c54-9f0e-4d7f-8a43-6f1f2f3e4d5c");
-    s->name = g_strdup(name);
-    s->virt_type = g_strdup("kvm");
-    s->vcpus = 1;
-    s->memory_mb = 512;
+    g_autoptr(TernGuestSpec) s = small_spec("0b7b0c54-9f0e-4d7f-8a43-6f1f2f3e4d5c", name, 512);
     tern_guest_spec_add_disk(s, "/var/lib/tern/instances/a&b<c>/disk", NULL);
     g_autoptr(GError) err = NULL;
     g_autofree char *xml = NULL;
@@ -191,12 +199,7 @@ test_endianness(void)
     g_assert_cmpstr(text, ==, "[[\"ppc64le\",\"qemu\",\"hvm\"],[\"ppc64le\",\"kvm\",\"hvm\"]]");
     free(text);
     json_decref(si);
-    g_autoptr(TernGuestSpec) s = tern_guest_spec_new();
-    s->uuid = g_strdup("4f1d9d1e-6b0a-4a53-9a4c-1e6a7b8c9d0e");
-    s->name = g_strdup("be");
-    s->virt_type = g_strdup("kvm");
-    s->vcpus = 1;
-    s->memory_mb = 512;
+    g_autoptr(TernGuestSpec) s = small_spec("4f1d9d1e-6b0a-4a53-9a4c-1e6a7b8c9d0e", "be", 512);
     s->arch = g_strdup("ppc64");
     g_autofree char *xml = NULL;
     g_assert_cmpint(tern_compute_build_domain_xml(s, f, rules, &xml, &err), ==, -1);
@@ -223,12 +226,7 @@ test_spice_policy(void)
     TernGuestFacts *g = tern_host_facts_find_guest(f, "x86_64", "kvm");
     g_ptr_array_add(g->graphics_types, g_strdup("spice"));
     g_ptr_array_add(g->video_models, g_strdup("qxl"));
-    g_autoptr(TernGuestSpec) s = tern_guest_spec_new();
-    s->uuid = g_strdup("5e2c1f0a-7b3d-4c8e-9f10-2a3b4c5d6e7f");
-    s->name = g_strdup("spice");
-    s->virt_type = g_strdup("kvm");
-    s->vcpus = 1;
-    s->memory_mb = 1024;
+    g_autoptr(TernGuestSpec) s = small_spec("5e2c1f0a-7b3d-4c8e-9f10-2a3b4c5d6e7f", "spice", 1024);
     s->os_distro = g_strdup("rhel8.6");
     s->graphics = g_strdup("spice");
     s->video_model = g_strdup("qxl");
@@ -295,12 +293,7 @@ test_os_version(void)
     g_assert_cmpstr(same, ==, "debian11");   /* a known os_distro wins */
     g_assert_null(tern_guest_os_rules_resolve(rules, "debian", NULL));
     g_assert_null(tern_guest_os_rules_resolve(rules, "debian", "99"));
-    g_autoptr(TernGuestSpec) s = tern_guest_spec_new();
-    s->uuid = g_strdup("6f3d2a1b-8c4e-4d9f-a021-3b4c5d6e7f80");
-    s->name = g_strdup("osver");
-    s->virt_type = g_strdup("kvm");
-    s->vcpus = 1;
-    s->memory_mb = 1024;
+    g_autoptr(TernGuestSpec) s = small_spec("6f3d2a1b-8c4e-4d9f-a021-3b4c5d6e7f80", "osver", 1024);
     s->os_distro = g_strdup("debian");
     s->os_version = g_strdup("12");
     const TernHostFacts *p9 = host_facts("power9");
