@@ -6,6 +6,7 @@
 #include "common/log.h"
 
 typedef struct {
+    GCond cond;                   /* its caller waits here (one wake-up per reply) */
     gboolean done;
     json_t *result;               /* last non-null result */
     char *failure;
@@ -18,7 +19,6 @@ struct _TernRpcClient {
     TernRpcConn *conn;
     char *reply_q;
     GMutex lock;
-    GCond cond;
     GHashTable *waiters;          /* msg_id -> Waiter* (borrowed) */
 };
 
@@ -67,7 +67,7 @@ client_deliver(TernRpcConn *c, const amqp_envelope_t *env, gpointer data)
             w->failure = g_strdup(r.failure);
         if (r.ending)
             w->done = TRUE;
-        g_cond_broadcast(&cl->cond);
+        g_cond_signal(&w->cond);
     } else
         TERN_DEBUG(TERN_RPC_LOG, "reply for unknown call %s (timed out?)", r.msg_id);
     g_mutex_unlock(&cl->lock);
@@ -82,7 +82,6 @@ tern_rpc_client_new(TernRpcTransport *t, GError **error)
     g_autofree char *hex = tern_rpc_hex_id();
     cl->reply_q = g_strdup_printf("reply_%s", hex);
     g_mutex_init(&cl->lock);
-    g_cond_init(&cl->cond);
     cl->waiters = g_hash_table_new(g_str_hash, g_str_equal);
     cl->conn = tern_rpc_conn_new(t, "rpc-client", client_setup, client_deliver, NULL, cl, error);
     if (!cl->conn) {
@@ -100,7 +99,6 @@ tern_rpc_client_free(TernRpcClient *cl)
     tern_rpc_conn_free(cl->conn);
     g_hash_table_unref(cl->waiters);
     g_mutex_clear(&cl->lock);
-    g_cond_clear(&cl->cond);
     tern_rpc_transport_unref(cl->t);
     g_free(cl->reply_q);
     g_free(cl);
@@ -143,7 +141,7 @@ call_failed(const GError *error, gpointer data)
     if (w && !w->done) {
         w->send_error = g_error_copy(error);
         w->done = TRUE;
-        g_cond_broadcast(&cl->cond);
+        g_cond_signal(&w->cond);
     }
     g_mutex_unlock(&cl->lock);
 }
@@ -169,6 +167,7 @@ tern_rpc_call_full(TernRpcClient *cl, const TernRpcTarget *target, json_t *conte
                        .exchange_auto_delete = cl->t->auto_delete, .routing_key = rk, .body = body,
                        .len = strlen(body), .expiration_ms = (gint64)(timeout * 1000) };
     Waiter w = { .last_beat = start };
+    g_cond_init(&w.cond);
     g_mutex_lock(&cl->lock);
     g_hash_table_insert(cl->waiters, msg_id, &w);
     g_mutex_unlock(&cl->lock);
@@ -197,7 +196,7 @@ tern_rpc_call_full(TernRpcClient *cl, const TernRpcTarget *target, json_t *conte
                 if (mon < until)
                     until = mon;
             }
-            if (!g_cond_wait_until(&cl->cond, &cl->lock, until) && !w.done) {
+            if (!g_cond_wait_until(&w.cond, &cl->lock, until) && !w.done) {
                 gint64 now = g_get_monotonic_time();
                 if (now >= deadline)
                     break;
@@ -229,6 +228,7 @@ tern_rpc_call_full(TernRpcClient *cl, const TernRpcTarget *target, json_t *conte
         g_hash_table_remove(cl->waiters, msg_id);
         g_mutex_unlock(&cl->lock);
     }
+    g_cond_clear(&w.cond);
     if (w.result)
         json_decref(w.result);
     g_free(w.failure);

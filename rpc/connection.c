@@ -32,6 +32,7 @@ typedef struct {
     guint64 seq;                  /* publish sequence number awaiting its confirm */
     gboolean in_progress, done;
     GError *error;
+    GCond *cond;                  /* not owned: its sender waits here */
     /* A publish nobody waits for (tern_rpc_conn_send_nowait): the
      * connection owns it and its copy of the message, and frees it once
      * confirmed or failed. */
@@ -149,7 +150,7 @@ req_done(TernRpcConn *c, OutReq *req)
 {
     req->done = TRUE;
     if (!req->owned) {
-        g_cond_broadcast(&c->cond);
+        g_cond_signal(req->cond);
         return;
     }
     if (req->error) {
@@ -179,8 +180,9 @@ drop_connection(TernRpcConn *c)
     while ((req = g_queue_pop_tail(&c->unconfirmed))) {
         req->in_progress = FALSE;
         g_queue_push_head(&c->pending, req);
+        if (req->cond)
+            g_cond_signal(req->cond);
     }
-    g_cond_broadcast(&c->cond);
     g_mutex_unlock(&c->lock);
     c->connected = FALSE;
     c->broken = FALSE;
@@ -423,7 +425,8 @@ run_pending(TernRpcConn *c)
             g_clear_error(&err);
             req->in_progress = FALSE;
             g_queue_push_head(&c->pending, req);
-            g_cond_broadcast(&c->cond);
+            if (req->cond)
+                g_cond_signal(req->cond);
             g_mutex_unlock(&c->lock);
             return;
         }
@@ -459,7 +462,6 @@ confirm(TernRpcConn *c, guint64 tag, gboolean multiple, gboolean nack)
             break;
         l = next;
     }
-    g_cond_broadcast(&c->cond);
     g_mutex_unlock(&c->lock);
 }
 
@@ -815,40 +817,48 @@ publish_or_queue(TernRpcConn *c, OutReq *req, GError **error)
 int
 tern_rpc_conn_send(TernRpcConn *c, const TernRpcOut *out, double timeout, GError **error)
 {
-    OutReq req = { .out = out };
+    /* The sender's own condition: a confirm wakes its sender alone, not
+     * every thread waiting on this connection. */
+    GCond cond;
+    g_cond_init(&cond);
+    OutReq req = { .out = out, .cond = &cond };
     gint64 deadline = g_get_monotonic_time() + (gint64)(timeout * G_USEC_PER_SEC);
-    if (publish_or_queue(c, &req, error) < 0)
+    int rc = publish_or_queue(c, &req, error);
+    if (rc < 0) {
+        g_cond_clear(&cond);
         return -1;
+    }
     g_mutex_lock(&c->lock);
     while (!req.done) {
         if (g_get_monotonic_time() < deadline) {
-            g_cond_wait_until(&c->cond, &c->lock, deadline);
+            g_cond_wait_until(&cond, &c->lock, deadline);
             continue;
         }
         if (g_queue_remove(&c->unconfirmed, &req)) {
-            g_mutex_unlock(&c->lock);
             g_set_error(error, TERN_RPC_ERROR, TERN_RPC_ERROR_CONNECT,
                         "RabbitMQ (%s) did not confirm the message to %s within %.0f s",
                         c->t->safe_url, out->routing_key, timeout);
-            return -1;
+            rc = -1;
+            break;
         }
         if (!req.in_progress) {
             g_queue_remove(&c->pending, &req);
-            g_mutex_unlock(&c->lock);
             g_set_error(error, TERN_RPC_ERROR, TERN_RPC_ERROR_CONNECT,
                         "could not publish to %s within %.0f s: RabbitMQ (%s) is not reachable",
                         out->routing_key, timeout, c->t->safe_url);
-            return -1;
+            rc = -1;
+            break;
         }
         /* the I/O thread is writing it right now: a moment more */
-        g_cond_wait_until(&c->cond, &c->lock, g_get_monotonic_time() + 10 * G_TIME_SPAN_MILLISECOND);
+        g_cond_wait_until(&cond, &c->lock, g_get_monotonic_time() + 10 * G_TIME_SPAN_MILLISECOND);
     }
     g_mutex_unlock(&c->lock);
-    if (req.error) {
+    g_cond_clear(&cond);
+    if (rc == 0 && req.error) {
         g_propagate_error(error, req.error);
-        return -1;
+        rc = -1;
     }
-    return 0;
+    return rc;
 }
 
 gboolean
