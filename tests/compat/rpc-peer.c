@@ -9,6 +9,11 @@
  *                                        {"error": code, "class": ..., "message": ...}
  *   rpc-peer cast URL TOPIC SERVER METHOD ARGS-JSON      ("-" as SERVER: none)
  *   rpc-peer fanout URL TOPIC METHOD ARGS-JSON
+ *   rpc-peer calls URL TOPIC SERVER N    N threads on one client at once: thread i calls
+ *                                        slow(secs=(N-i)/20, tag=i) (so the replies come
+ *                                        back in the reverse order), then casts
+ *                                        record(tag=i); prints {"calls_ok": k,
+ *                                        "casts_ok": m, "errors": [...]}
  *   rpc-peer loop URL TOPIC SERVER SECONDS
  *                                        call "echo" in a loop for SECONDS; prints one
  *                                        line per call: "<start> <end> ok" or
@@ -20,7 +25,7 @@
  *   echo(**kw)        -> {"args": kw, "user_id": ctx.user_id, "request_id": ctx.request_id}
  *   fail(name)        -> nova.exception.InstanceNotFound(instance_id=name)
  *   boom()            -> a plain tern error
- *   slow(secs)        -> sleeps, then "done"
+ *   slow(secs, tag=None) -> sleeps, then tag if given, else "done"
  *   hold(secs)        -> sleeps, counting the handlers running at once;
  *                        held_max() returns the most seen at one time
  *   record(**kw)      -> remembers kw (for casts); recorded() returns them all
@@ -28,6 +33,7 @@
  *                        decodes the RequestSpec and answers a summary of
  *                        its fields (see the test). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "rpc/rpc.h"
@@ -70,7 +76,8 @@ h_slow(const TernRpcRequest *req, gpointer data, GError **error)
 {
     double secs = json_number_value(json_object_get(req->args, "secs"));
     g_usleep((gulong)(secs * G_USEC_PER_SEC));
-    return json_string("done");
+    json_t *tag = json_object_get(req->args, "tag");
+    return tag ? json_incref(tag) : json_string("done");
 }
 
 static gint held_now, held_max;
@@ -232,6 +239,76 @@ print_error(const GError *err)
     print_json(j);
 }
 
+typedef struct {
+    TernRpcClient *cl;
+    json_t *ctx;
+    const char *topic, *server;
+    int i, n;
+    gboolean call_ok, cast_ok;
+    char *error;
+} Caller;
+
+/* One of rpc-peer calls' threads: its own reply must come to it. */
+static gpointer
+caller(gpointer p)
+{
+    Caller *c = p;
+    TernRpcTarget target = { .topic = c->topic, .server = c->server, .version = "6.0" };
+    g_autoptr(GError) e = NULL;
+    g_autoptr(json_t) args = json_pack("{s:f, s:i}", "secs", (c->n - c->i) / 20.0, "tag", c->i);
+    gint64 t0 = g_get_monotonic_time();
+    g_autoptr(json_t) r = tern_rpc_call(c->cl, &target, c->ctx, "slow", args, 20, &e);
+    double took = (g_get_monotonic_time() - t0) / 1e6;
+    c->call_ok = r && json_is_integer(r) && json_integer_value(r) == c->i;
+    if (!c->call_ok)
+        c->error = g_strdup_printf("call %d: %s", c->i, e ? e->message : "another call's reply");
+    /* A reply its caller was not woken for still completes the call when
+     * the wait times out (20 s): a handler of at most 0.4 s answered after
+     * 10 s is such a lost wake-up. */
+    else if (took > 10) {
+        c->call_ok = FALSE;
+        c->error = g_strdup_printf("call %d: its reply reached it only after %.1f s", c->i, took);
+    }
+    g_autoptr(json_t) rec = json_pack("{s:i}", "tag", c->i);
+    g_clear_error(&e);
+    t0 = g_get_monotonic_time();
+    c->cast_ok = tern_rpc_cast(c->cl, &target, c->ctx, "record", rec, &e) == 0;
+    took = (g_get_monotonic_time() - t0) / 1e6;
+    if (!c->cast_ok && !c->error)
+        c->error = g_strdup_printf("cast %d: %s", c->i, e->message);
+    else if (took > 10 && !c->error) {   /* its confirm's wake-up lost (waits up to 60 s) */
+        c->cast_ok = FALSE;
+        c->error = g_strdup_printf("cast %d: confirmed to its sender only after %.1f s", c->i, took);
+    }
+    return NULL;
+}
+
+static int
+concurrent_calls(TernRpcClient *cl, json_t *ctx, const char *topic, const char *server, int n)
+{
+    g_autofree Caller *cs = g_new0(Caller, n);
+    g_autofree GThread **th = g_new0(GThread *, n);
+    for (int i = 0; i < n; i++) {
+        cs[i] = (Caller) { cl, ctx, topic, server, i, n, FALSE, FALSE, NULL };
+        th[i] = g_thread_new("caller", caller, &cs[i]);
+        g_usleep(10000);   /* sent in order: the replies come back reversed */
+    }
+    g_autoptr(json_t) errors = json_array();
+    int calls = 0, casts = 0;
+    for (int i = 0; i < n; i++) {
+        g_thread_join(th[i]);
+        calls += cs[i].call_ok;
+        casts += cs[i].cast_ok;
+        if (cs[i].error)
+            json_array_append_new(errors, json_string(cs[i].error));
+        g_free(cs[i].error);
+    }
+    g_autoptr(json_t) out = json_pack("{s:i, s:i, s:O}", "calls_ok", calls, "casts_ok", casts,
+                                      "errors", errors);
+    print_json(out);
+    return calls == n && casts == n ? 0 : 1;
+}
+
 static json_t *
 parse_args(const char *text)
 {
@@ -322,6 +399,8 @@ main(int argc, char **argv)
         printf("{\"sent\": true}\n");
         return 0;
     }
+    if (strcmp(mode, "calls") == 0 && argc >= 6)
+        return concurrent_calls(cl, ctx, argv[3], argv[4], CLAMP(atoi(argv[5]), 1, 64));
     if (strcmp(mode, "loop") == 0 && argc >= 6) {
         TernRpcTarget target = { .topic = argv[3], .server = argv[4], .version = "6.0" };
         double secs = g_ascii_strtod(argv[5], NULL);

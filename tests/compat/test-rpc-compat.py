@@ -255,6 +255,20 @@ try:
     check("oslo cast and fanout cast reach the C server",
           {"via": "cast"} in rec and {"via": "fanout"} in rec, rec)
 
+    # one tern client, eight threads at once: each reply wakes and reaches
+    # its own caller (they come back in the reverse order of the requests),
+    # each cast's confirm its own sender
+    r = peer("calls", vurl, "compute", "host1", "8")
+    check("8 threads on one tern client: each call gets its own reply, each cast is confirmed",
+          r.get("calls_ok") == 8 and r.get("casts_ok") == 8, r)
+    tags = [{"tag": i} for i in range(8)]
+    for _ in range(50):
+        rec = client.call(ctx, "recorded")
+        if all(t in rec for t in tags):
+            break
+        time.sleep(0.1)
+    check("... and their 8 casts reach the C server", all(t in rec for t in tags), rec)
+
     # ------------------------------------------------ bad input, published raw
     import amqp
     host, _, port = (u.hostname or "127.0.0.1"), None, u.port or 5672
