@@ -14,3 +14,8 @@ bench_rpc_memory_drive_SOURCES = bench/rpc-memory-drive.c
 bench_rpc_memory_drive_LDADD = $(TERN_LIBS)
 bench_rpc_memory_drive_DEPENDENCIES = $(TERN_LAYER_LIBS)
 EXTRA_DIST += bench/rpc-memory
+
+# The benchmarks still run and print their tables (small sizes, no figure
+# checked).
+TESTS += tests/integration/test-bench-smoke.sh
+EXTRA_DIST += tests/integration/test-bench-smoke.sh
