@@ -1,9 +1,11 @@
 #!/bin/bash
 # test-bench-smoke.sh: the benchmarks still run and print what they promise
 # (bench/scheduler's table against Nova's own filters and weighers,
-# bench/rpc's tern / oslo.messaging / raw AMQP rows and ratios), at a size
-# that takes seconds: it checks that they work, never a figure. Needs
-# RabbitMQ and PostgreSQL (scripts/services).
+# bench/rpc's tern / oslo.messaging / raw AMQP rows and ratios, bench/cpu's
+# and bench/db's ratios, bench/compute's split), at sizes that take seconds:
+# it checks that they work, never a figure. Needs RabbitMQ and PostgreSQL
+# (scripts/services). bench/migration needs the namespaced hosts: the e2e
+# tests cover its path.
 . "$TERN_SRCDIR/tests/tap.sh"
 if [ -z "${TERN_TEST_TRANSPORT_URL:-}" ] || [ -z "${TERN_TEST_DB_URL:-}" ]; then
     echo "ok 1 # SKIP needs RabbitMQ and PostgreSQL (scripts/services start rabbitmq postgresql)"
@@ -40,4 +42,19 @@ done
 check "bench/rpc prints the ratios against oslo.messaging and raw AMQP" \
     sh -c "grep -q '^ratios (oslo / tern)' '$W/rpc' && grep -q \"^tern's overhead over raw AMQP\" '$W/rpc'"
 [ -s "$W/rpc" ] && sed 's/^/# /' "$W/rpc"
+
+"$TERN_BUILDDIR/bench/cpu" 300 > "$W/cpu" 2>&1
+rc=$?
+check "bench/cpu 300 exits 0 and prints the compact and full checks, same answer, their ratio and the memory per host" \
+    sh -c "[ $rc = 0 ] && grep -Eq 'compact check .*: $num us per scan' '$W/cpu' && grep -q '(same answer)' '$W/cpu' && grep -Eq 'ratio full/compact: $num""x' '$W/cpu' && grep -Eq 'memory per host: [0-9]+ bytes compact' '$W/cpu'"
+TERN_BENCH_SECONDS=1 "$TERN_BUILDDIR/bench/db" > "$W/db" 2>&1
+rc=$?
+check "bench/db (1 s runs) exits 0 and prints tern's claims/s next to pgbench's for 1 and 8 clients" \
+    sh -c "[ $rc = 0 ] && grep -Eq '^1 +[0-9]+ +[0-9]+ +$num$' '$W/db' && grep -Eq '^8 +[0-9]+ +[0-9]+ +$num$' '$W/db'"
+"$TERN_SRCDIR/bench/compute" 3 > "$W/compute" 2>&1
+rc=$?
+check "bench/compute 3 exits 0" [ $rc = 0 ]
+check "bench/compute prints tern's part, libvirt's, their ratio, the caller's view and the memory" \
+    sh -c "grep -Eq \"tern's own time per build .*median $num ms\" '$W/compute' && grep -Eq 'libvirt define\+start per build: +median $num ms' '$W/compute' && grep -Eq 'ratio tern / libvirt \(medians\): $num' '$W/compute' && grep -Eq 'cast -> instance_update ACTIVE at the peer: median $num ms' '$W/compute' && grep -Eq 'tern-compute VmRSS: [0-9]+ KiB at start' '$W/compute'"
+for f in cpu db compute; do grep -v "Warn\|warn\|RPCClient" "$W/$f" | sed 's/^/# /'; done
 tap_done
