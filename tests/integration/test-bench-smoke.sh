@@ -36,8 +36,8 @@ check "bench/rpc 200 exits 0" [ $rc = 0 ]
 for row in "tern C client -> C server, 1 caller" "tern C client -> C server, 8 callers" \
            "oslo.messaging -> oslo.messaging, 1 caller" "oslo.messaging -> oslo.messaging, 8 callers" \
            "raw AMQP round trip (librabbitmq)"; do
-    check "bench/rpc row: $row (median, p99, calls/s)" \
-        grep -Eq "^$(printf '%s' "$row" | sed 's/[().]/\\&/g') +$num +$num +$num$" "$W/rpc"
+    check "bench/rpc row: $row (median, p99, calls/s, steal)" \
+        grep -Eq "^$(printf '%s' "$row" | sed 's/[().]/\\&/g') +$num +$num +$num +$num$" "$W/rpc"
 done
 check "bench/rpc prints the ratios against oslo.messaging and raw AMQP" \
     sh -c "grep -q '^ratios (oslo / tern)' '$W/rpc' && grep -q \"^tern's overhead over raw AMQP\" '$W/rpc'"
