@@ -5,7 +5,7 @@ noinst_PROGRAMS += bench/rpc-bench
 bench_rpc_bench_SOURCES = bench/rpc-bench.c
 bench_rpc_bench_LDADD = $(TERN_LIBS)
 bench_rpc_bench_DEPENDENCIES = $(TERN_LAYER_LIBS)
-EXTRA_DIST += bench/rpc bench/rpc-oslo.py
+EXTRA_DIST += bench/rpc bench/rpc-oslo.py bench/steal.py
 
 # bench/rpc-memory: VmRSS of a running tern-conductor and of the rpc test
 # server over 100,000 RPCs (calls + casts).
